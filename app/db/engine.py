@@ -1,0 +1,48 @@
+"""Engine creation and the database URL the service should use."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError, ProgrammingError
+
+from app.db import embedded
+from app.errors import DatabaseUnavailable, SetupError
+from app.settings import Settings, sqlalchemy_url
+
+
+def resolve_database_url(settings: Settings, *, start: bool = False) -> str:
+    """The configured URL, else the embedded cluster's (started when `start` is true)."""
+    if settings.database_url:
+        return sqlalchemy_url(settings.database_url)
+    cluster = embedded.up(settings.pg_dir) if start else embedded.status(settings.pg_dir)
+    if cluster is None:
+        raise SetupError(
+            "no database: set SKYSPACE_DATABASE_URL, "
+            "or start the embedded one with `skyspace db up`"
+        )
+    return cluster.url
+
+
+def make_engine(url: str, settings: Settings) -> Engine:
+    """A pooled engine with pre-ping and a short connect timeout."""
+    return create_engine(
+        sqlalchemy_url(url),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": settings.db_connect_timeout},
+    )
+
+
+def postgis_version(engine: Engine) -> str:
+    """PostGIS' library version, or DatabaseUnavailable when the database does not answer."""
+    try:
+        with engine.connect() as conn:
+            return str(conn.execute(text("SELECT postgis_lib_version()")).scalar_one())
+    except ProgrammingError as exc:
+        raise DatabaseUnavailable(
+            "the database answers but has no PostGIS: run `skyspace migrate`", code="no_postgis"
+        ) from exc
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
+        raise DatabaseUnavailable(f"database unreachable: {reason}") from exc
