@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
-from app.api import health
+from app.api import flights, health, tiles
 from app.api.errors import install_error_handlers
 from app.api.responses import JSON
 from app.api.security import ApiKeyGuard
@@ -44,6 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(flights.router)
+    app.include_router(tiles.router)
 
     if settings.api_key is not None:
         app.add_middleware(ApiKeyGuard, api_key=settings.api_key.get_secret_value())

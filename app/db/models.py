@@ -111,7 +111,7 @@ class Sample(Base):
     gimbal_pitch: Mapped[float | None] = mapped_column(Double)
     gimbal_roll: Mapped[float | None] = mapped_column(Double)
     frame: Mapped[int | None] = mapped_column(Integer)
-    focal_mm: Mapped[float | None] = mapped_column(Double)
+    focal35_mm: Mapped[float | None] = mapped_column(Double)  # 35 mm equivalent
     zoom: Mapped[float | None] = mapped_column(Double)
 
 

@@ -111,7 +111,7 @@ def upgrade() -> None:
             )
         ),
         sa.Column("frame", sa.Integer),
-        sa.Column("focal_mm", sa.Double),
+        sa.Column("focal35_mm", sa.Double),
         sa.Column("zoom", sa.Double),
         # the primary key is the (flight_id, t) btree the pose look-ups use
         sa.PrimaryKeyConstraint("flight_id", "t", name="samples_pkey"),

@@ -1,0 +1,65 @@
+"""Vector tiles (MVT) of flight paths for map front ends, and their TileJSON."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from app.api.deps import EngineDep
+from app.api.params import parse_ids, parse_interval
+from app.api.responses import JSON
+from app.db import mvt
+
+router = APIRouter(tags=["vector tiles"])
+MVT_TYPE = "application/vnd.mapbox-vector-tile"
+
+LAYER_FIELDS = {
+    "flights": {"id": "Number", "name": "String", "start_time": "String"},
+}
+
+
+@router.get(
+    "/tiles/flights/{z}/{x}/{y}.mvt",
+    summary="Flight paths as a Mapbox Vector Tile",
+    responses={200: {"content": {MVT_TYPE: {}}}, 204: {"description": "Empty tile"}},
+)
+def flights_tile(
+    z: int,
+    x: int,
+    y: int,
+    engine: EngineDep,
+    flights: Annotated[str | None, Query(description="Comma-separated flight ids")] = None,
+    datetime_: Annotated[str | None, Query(alias="datetime")] = None,
+) -> Response:
+    """Layer `flights` with id, name and start_time; 204 when the tile is empty."""
+    start, end = parse_interval(datetime_) or (None, None)
+    tile_filter = mvt.TileFilter(ids=parse_ids(flights, "flights"), start=start, end=end)
+    with engine.connect() as conn:
+        data = mvt.flights_tile(conn, z, x, y, tile_filter)
+    if not data:
+        return Response(status_code=204)
+    return Response(data, media_type=MVT_TYPE)
+
+
+@router.get("/tiles/{layer}/tilejson.json", summary="TileJSON of a vector-tile layer")
+def tilejson(layer: str, request: Request) -> JSON:
+    """TileJSON 3.0.0 describing the layer's tile URL and fields."""
+    from app.errors import NotFound
+
+    if layer not in LAYER_FIELDS:
+        raise NotFound(f"no vector-tile layer {layer!r}; layers: {', '.join(LAYER_FIELDS)}")
+    base = str(request.base_url).rstrip("/")
+    query = f"?{request.url.query}" if request.url.query else ""
+    return JSON(
+        {
+            "tilejson": "3.0.0",
+            "name": layer,
+            "tiles": [f"{base}/tiles/{layer}/{{z}}/{{x}}/{{y}}.mvt{query}"],
+            "minzoom": 0,
+            "maxzoom": 22,
+            "bounds": [-180.0, -85.0511287798066, 180.0, 85.0511287798066],
+            "vector_layers": [{"id": layer, "fields": LAYER_FIELDS[layer]}],
+        }
+    )
