@@ -144,34 +144,6 @@ def serve(
     )
 
 
-def _parse_for_ingest(job: tuple[str, str | None, str | None]) -> tuple[str, object]:
-    """Worker: read and parse one file (runs in a separate process)."""
-    from app.ingest import parse_file
-
-    path, fmt, start = job
-    from app.api.params import parse_datetime
-
-    start_time = parse_datetime(start, "--start-time") if start else None
-    try:
-        data = Path(path).read_bytes()
-        return path, parse_file(data, path, fmt).build(start_time)
-    except (SkyspaceError, OSError) as exc:
-        return path, exc
-
-
-def _parsed_ahead(pool, jobs: list, ahead: int):
-    """Results in order, keeping at most `ahead` parses in flight (bounded memory)."""
-    from collections import deque
-
-    pending: deque = deque()
-    for job in jobs:
-        pending.append(pool.submit(_parse_for_ingest, job))
-        if len(pending) > ahead:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
-
-
 @cli.command()
 def ingest(
     files: Annotated[list[Path], typer.Argument(help="Telemetry files (SRT, CSV, GPX, ...)")],
@@ -184,42 +156,39 @@ def ingest(
     keep_going: Annotated[bool, typer.Option(help="Skip bad files instead of stopping.")] = False,
 ) -> None:
     """Ingest files as flights, one transaction each, parsing ahead while the database loads."""
-    from concurrent.futures import ProcessPoolExecutor
-
     import orjson
     from sqlalchemy import create_engine
     from tqdm import tqdm
 
-    from app.db.flights import FlightOptions, store_flight
+    from app.api.params import parse_datetime
+    from app.db.batch import ingest_paths
+    from app.db.flights import FlightOptions
     from app.geometry.camera import from_spec
 
     camera_spec = orjson.loads(camera) if camera else None
     if camera_spec is not None:
         camera_spec = {**camera_spec, "intrinsics": from_spec(camera_spec).to_dict()}
     engine = create_engine(_database_url(start=False))
-    jobs = [(str(path), format, start_time) for path in files]
-    stored, failed = 0, 0
-    with (
-        ProcessPoolExecutor(max_workers=1) as pool,
-        tqdm(total=len(jobs), unit="file", disable=None) as bar,
-    ):
-        for path, result in _parsed_ahead(pool, jobs, ahead=4):
-            if isinstance(result, Exception):
-                failed += 1
-                reason = result.detail if isinstance(result, SkyspaceError) else str(result)
-                if not keep_going:
-                    raise SkyspaceError(f"{path}: {reason}")
-                tqdm.write(f"skipped {path}: {reason}", file=sys.stderr)
-            else:
-                options = FlightOptions(
-                    name=Path(path).name, camera=camera_spec, altitude_reference=altitude_reference
-                )
-                with engine.begin() as conn:
-                    store_flight(conn, result, options)  # type: ignore[arg-type]
-                stored += 1
-            bar.update(1)
+    with tqdm(total=len(files), unit="file", disable=None) as bar:
+        result = ingest_paths(
+            engine,
+            files,
+            fmt=format,
+            start_time=parse_datetime(start_time, "--start-time") if start_time else None,
+            options_for=lambda path: FlightOptions(
+                path.name, camera=camera_spec, altitude_reference=altitude_reference
+            ),
+            keep_going=keep_going,
+            on_file=lambda: bar.update(1),
+        )
     engine.dispose()
-    typer.echo(f"ingested {stored} flight(s), {failed} failed", err=True)
+    for path, reason in result.failures:
+        typer.echo(f"skipped {path}: {reason}", err=True)
+    typer.echo(
+        f"ingested {len(result.flight_ids)} flight(s), {result.samples} samples, "
+        f"{len(result.failures)} failed",
+        err=True,
+    )
 
 
 def main() -> None:

@@ -41,3 +41,27 @@ def test_failures_are_one_line(tmp_path) -> None:
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0
     assert result.stderr.startswith("skyspace: error: no database")
+
+
+def test_ingest_files_with_a_bad_one(tmp_path, database_url, clean_db) -> None:
+    from sqlalchemy import text
+
+    from app.synthetic.flights import to_srt, transect
+
+    for i in range(2):
+        flight = transect((2.17 + i * 0.01, 41.39), [(0, 100)], speed=10.0, fps=2.0)
+        (tmp_path / f"f{i}.srt").write_text(to_srt(flight))
+    (tmp_path / "bad.srt").write_text("not telemetry\n")
+    env = {"SKYSPACE_DATABASE_URL": database_url}
+    stops = _run("ingest", str(tmp_path / "bad.srt"), str(tmp_path / "f0.srt"), env=env)
+    assert stops.returncode == 1
+    assert "bad.srt: line 1: no subtitle cues" in stops.stderr
+    assert stops.stderr.strip().splitlines()[-1].startswith("skyspace: error:")
+    goes_on = _run(
+        "ingest", "--keep-going", *(str(p) for p in sorted(tmp_path.glob("*.srt"))), env=env
+    )
+    assert goes_on.returncode == 0, goes_on.stderr
+    assert "ingested 2 flight(s), 42 samples, 1 failed" in goes_on.stderr
+    with clean_db.connect() as conn:
+        names = conn.execute(text("SELECT name FROM flights ORDER BY name")).scalars().all()
+    assert names == ["f0.srt", "f1.srt"]

@@ -86,6 +86,7 @@ class TrackBuilder:
         if len(self.rows) == 0:
             raise InvalidInput(f"no samples found in this {self.source_format} file", code="empty")
         rows = np.asarray(self.rows, dtype=np.float64)
+        _check_ranges(rows, self.source_format)
         no_fix = (rows[:, COLUMN["lon"]] == 0.0) & (rows[:, COLUMN["lat"]] == 0.0)
         no_fix |= ~np.isfinite(rows[:, COLUMN["lon"]]) | ~np.isfinite(rows[:, COLUMN["lat"]])
         if no_fix.any():
@@ -130,6 +131,18 @@ def _fill_wall_clock(rows: np.ndarray, start_time: datetime | None) -> str:
         return "file"
     wall[:] = _time.time() + t
     return "ingest"
+
+
+def _check_ranges(rows: np.ndarray, source_format: str) -> None:
+    """Every position must be on Earth (the parsers name lines; this is the backstop)."""
+    lon, lat = rows[:, COLUMN["lon"]], rows[:, COLUMN["lat"]]
+    bad = (np.abs(lat) > 90.0) | (np.abs(lon) > 180.0)
+    if bad.any():
+        index = int(np.flatnonzero(bad)[0])
+        raise InvalidInput(
+            f"{source_format} record {index + 1}: position (lon {lon[index]}, "
+            f"lat {lat[index]}) is out of range"
+        )
 
 
 def line_number(text: str, position: int) -> int:

@@ -155,6 +155,8 @@ def parse_kml(data: bytes) -> TrackBuilder:
             if len(parts) < 2:
                 raise InvalidInput(f"{where}: <gx:coord> must be 'lon lat [alt]'")
             lon, lat = number(parts[0], where), number(parts[1], where)
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                raise InvalidInput(f"{where}: position ({lon}, {lat}) is out of range")
             alt = number(parts[2], where) if len(parts) > 2 else math.nan
             wall = instant(when, where)
             builder.rows.append(  # type: ignore[union-attr]
