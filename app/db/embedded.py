@@ -25,6 +25,8 @@ from app.errors import SetupError
 
 DATABASE = "skyspace"
 SUPERUSER = "postgres"
+# bulk loads of telemetry write a lot of WAL: fewer checkpoints and a larger buffer cache
+TUNING = "-c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=15min"
 _SOCKET_PATH_LIMIT = 100  # sun_path is 108 bytes; leave room for "/.s.PGSQL.NNNNN"
 
 
@@ -191,7 +193,7 @@ def _start(root: Path, bindir: Path) -> int:
     if port is None or not _port_is_free(port):
         port = _free_port()
     port_file.write_text(f"{port}\n")
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=on"
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 {TUNING}"
     _run(
         [
             str(bindir / "pg_ctl"),

@@ -16,7 +16,6 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     Double,
-    ForeignKey,
     Integer,
     Text,
     func,
@@ -95,9 +94,7 @@ class Sample(Base):
 
     __tablename__ = "samples"
 
-    flight_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("flights.id", ondelete="CASCADE"), primary_key=True
-    )
+    flight_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # see migration 0001
     t: Mapped[float] = mapped_column(Double, primary_key=True)  # seconds since the first sample
     time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     geom: Mapped[Any] = mapped_column(_geometry("POINTZ"))
@@ -120,9 +117,7 @@ class Footprint(Base):
 
     __tablename__ = "footprints"
 
-    flight_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("flights.id", ondelete="CASCADE"), primary_key=True
-    )
+    flight_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # see migration 0001
     t: Mapped[float] = mapped_column(Double, primary_key=True)
     polygon: Mapped[Any] = mapped_column(_geometry("POLYGON"))
     partial: Mapped[bool] = mapped_column(Boolean, server_default="false")

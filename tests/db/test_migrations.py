@@ -100,3 +100,34 @@ def test_cli_migrate_up_down_and_bad_revision(fresh_url: str) -> None:
     assert bad.returncode == 1
     assert bad.stderr.strip() == "skyspace: error: unknown revision 'nope'"
     assert "Traceback" not in bad.stderr
+
+
+def test_flight_references_are_checked_and_cascade(fresh_url: str) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    migrate(fresh_url)
+    engine = create_engine(fresh_url)
+    point = "ST_GeomFromEWKT('SRID=4326;POINT Z(8 47 100)')"
+    with engine.begin() as conn:
+        flight_id = conn.execute(
+            text(
+                "INSERT INTO flights (name, source_format, altitude_reference, start_time, "
+                "end_time, sample_count, length_m, path) VALUES ('f', 'srt', 'takeoff', now(), "
+                "now(), 1, 0, ST_GeomFromEWKT('SRID=4326;LINESTRING Z(8 47 100, 8 47 100)')) "
+                "RETURNING id"
+            )
+        ).scalar_one()
+        conn.execute(
+            text(f"INSERT INTO samples (flight_id, t, time, geom) VALUES (:f, 0, now(), {point})"),
+            {"f": flight_id},
+        )
+    with pytest.raises(IntegrityError, match="does not exist"), engine.begin() as conn:
+        conn.execute(
+            text(f"INSERT INTO samples (flight_id, t, time, geom) VALUES (:f, 0, now(), {point})"),
+            {"f": flight_id + 1},
+        )
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM flights WHERE id = :f"), {"f": flight_id})
+        left = conn.execute(text("SELECT count(*) FROM samples")).scalar_one()
+    engine.dispose()
+    assert left == 0
