@@ -14,7 +14,7 @@ from app.api import flights, health, tiles
 from app.api.errors import install_error_handlers
 from app.api.responses import JSON
 from app.api.security import ApiKeyGuard
-from app.db.engine import make_engine, resolve_database_url
+from app.db.engine import make_engine, read_only, resolve_database_url
 from app.settings import Settings
 
 log = logging.getLogger("skyspace")
@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         url = resolve_database_url(settings)
         app.state.engine = make_engine(url, settings)
+        app.state.read_engine = read_only(app.state.engine)
         try:
             yield
         finally:

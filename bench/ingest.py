@@ -142,9 +142,10 @@ def main() -> None:
             for payload in payloads:
                 with engine.begin() as conn:
                     raw = conn.connection.driver_connection
-                    with raw.cursor() as cursor, cursor.copy(
-                        f"COPY samples ({names}) FROM STDIN (FORMAT BINARY)"
-                    ) as copy:
+                    with (
+                        raw.cursor() as cursor,
+                        cursor.copy(f"COPY samples ({names}) FROM STDIN (FORMAT BINARY)") as copy,
+                    ):
                         copy.write(payload)
 
         copy_s = median_time(args.runs, raw_copy)

@@ -61,3 +61,15 @@ def test_openapi_docs_are_served(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     schema = client.get("/openapi.json").json()
     assert "/healthz" in schema["paths"]
+
+
+def test_reads_with_the_database_down_are_503() -> None:
+    settings = Settings(
+        database_url=f"postgresql://postgres@127.0.0.1:{_closed_port()}/nothing",
+        db_connect_timeout=1,
+    )
+    with TestClient(create_app(settings)) as client:
+        reply = client.get("/flights")
+        tile = client.get("/tiles/flights/10/500/300.mvt")
+    assert reply.status_code == 503 and reply.json()["code"] == "database_unavailable"
+    assert tile.status_code == 503

@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from app.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
-    """The settings the app was created with."""
+async def get_settings(request: Request) -> Settings:
+    """The settings the app was created with (async: no threadpool hop for a lookup)."""
     return request.app.state.settings
 
 
-def get_engine(request: Request) -> Engine:
-    """The app's SQLAlchemy engine (created in the lifespan)."""
+async def get_engine(request: Request) -> Engine:
+    """The app's SQLAlchemy engine (created in the lifespan; async: no threadpool hop)."""
     return request.app.state.engine
 
 
-def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
-    """A session per request; the route commits what it writes."""
-    with Session(engine) as session:
-        yield session
+async def get_read_engine(request: Request) -> Engine:
+    """The engine in autocommit mode, for endpoints that only read."""
+    return request.app.state.read_engine
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
-SessionDep = Annotated[Session, Depends(get_session)]
+ReadEngineDep = Annotated[Engine, Depends(get_read_engine)]

@@ -6,6 +6,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.responses import JSON
@@ -56,7 +57,12 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
         return error_response(exc.status_code, str(exc.detail), code, exc.headers)
 
+    @app.exception_handler(OperationalError)
+    async def _database_down(_: Request, exc: OperationalError) -> JSON:
+        log.warning("database error: %s", str(exc.orig).strip().splitlines()[:1])
+        return error_response(503, "database unavailable; retry", "database_unavailable")
+
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSON:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_response(500, "internal error (this is a bug)", "internal_error")

@@ -11,7 +11,7 @@ import orjson
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from app.api.deps import EngineDep, SettingsDep
+from app.api.deps import EngineDep, ReadEngineDep, SettingsDep
 from app.api.params import feature_collection, parse_bbox, parse_datetime, parse_interval
 from app.api.responses import JSON, GeoJSON
 from app.db import flights as store
@@ -129,7 +129,7 @@ def create_flight(
 @router.get("/flights", summary="Flights (OGC API – Features items)")
 def list_flights(
     request: Request,
-    engine: EngineDep,
+    engine: ReadEngineDep,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy (WGS84)")] = None,
     datetime_: Annotated[str | None, Query(alias="datetime")] = None,
     intersects: Annotated[str | None, Query(description="A GeoJSON geometry")] = None,
@@ -159,7 +159,7 @@ def list_flights(
 
 
 @router.get("/flights/{flight_id}", summary="One flight as a GeoJSON Feature")
-def get_flight(flight_id: int, engine: EngineDep) -> GeoJSON:
+def get_flight(flight_id: int, engine: ReadEngineDep) -> GeoJSON:
     """The flight's path and summary."""
     with engine.connect() as conn:
         return GeoJSON(flight_feature(store.get_flight(conn, flight_id, with_path=True)))
@@ -191,7 +191,7 @@ def _sample_feature(samples: dict[str, np.ndarray], i: int) -> dict[str, Any]:
 @router.get("/flights/{flight_id}/samples", summary="The flight's samples (GeoJSON points)")
 def flight_samples(
     flight_id: int,
-    engine: EngineDep,
+    engine: ReadEngineDep,
     start: Annotated[str | None, Query(description="t seconds or ISO instant")] = None,
     end: Annotated[str | None, Query(description="t seconds or ISO instant")] = None,
     limit: Annotated[int, Query(ge=1, le=200_000)] = 10_000,
@@ -240,7 +240,7 @@ def pose_at(conn: Any, flight_id: int, t_text: str) -> dict[str, Any]:
 @router.get("/flights/{flight_id}/pose", summary="The pose at any instant (interpolated)")
 def flight_pose(
     flight_id: int,
-    engine: EngineDep,
+    engine: ReadEngineDep,
     t: Annotated[str, Query(description="t seconds since the first sample, or ISO instant")],
 ) -> JSON:
     """Position linear in a local metric frame, headings along the shortest arc."""
@@ -341,7 +341,7 @@ def _trajectory_reply(
 @router.get("/flights/{flight_id}/trajectory", summary="The trajectory with speed and heading")
 def flight_trajectory(
     flight_id: int,
-    engine: EngineDep,
+    engine: ReadEngineDep,
     simplify: Annotated[float | None, Query(ge=0, description="Tolerance in metres")] = None,
     format: Annotated[Literal["geojson", "mfjson"], Query()] = "geojson",
 ) -> JSON:
@@ -355,7 +355,7 @@ def flight_trajectory(
 @router.get("/flights/{flight_id}/segment", summary="The sub-trajectory between two instants")
 def flight_segment(
     flight_id: int,
-    engine: EngineDep,
+    engine: ReadEngineDep,
     start: Annotated[str, Query(description="t seconds or ISO instant")],
     end: Annotated[str, Query(description="t seconds or ISO instant")],
     format: Annotated[Literal["geojson", "mfjson"], Query()] = "geojson",

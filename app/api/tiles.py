@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from app.api.deps import EngineDep
+from app.api.deps import ReadEngineDep
 from app.api.params import parse_ids, parse_interval
 from app.api.responses import JSON
 from app.db import mvt
@@ -29,7 +29,7 @@ def flights_tile(
     z: int,
     x: int,
     y: int,
-    engine: EngineDep,
+    engine: ReadEngineDep,
     flights: Annotated[str | None, Query(description="Comma-separated flight ids")] = None,
     datetime_: Annotated[str | None, Query(alias="datetime")] = None,
 ) -> Response:

@@ -24,14 +24,22 @@ def resolve_database_url(settings: Settings, *, start: bool = False) -> str:
 
 
 def make_engine(url: str, settings: Settings) -> Engine:
-    """A pooled engine with pre-ping and a short connect timeout."""
+    """A pooled engine with a short connect timeout.
+
+    No pre-ping: it would cost a round trip per request. A connection the server dropped
+    fails its request with a 503 and the pool is invalidated, so the next request reconnects.
+    """
     return create_engine(
         sqlalchemy_url(url),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        pool_pre_ping=True,
         connect_args={"connect_timeout": settings.db_connect_timeout},
     )
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same pool in autocommit mode: a read is one round trip (no BEGIN / ROLLBACK)."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def postgis_version(engine: Engine) -> str:
