@@ -14,7 +14,7 @@ from app.api import flights, health, tiles
 from app.api.errors import install_error_handlers
 from app.api.responses import JSON
 from app.api.security import ApiKeyGuard
-from app.db.engine import make_engine, read_only, resolve_database_url
+from app.db.engine import make_async_pool, make_engine, read_only, resolve_database_url
 from app.settings import Settings
 
 log = logging.getLogger("skyspace")
@@ -29,9 +29,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         url = resolve_database_url(settings)
         app.state.engine = make_engine(url, settings)
         app.state.read_engine = read_only(app.state.engine)
+        app.state.async_pool = make_async_pool(url, settings)
+        await app.state.async_pool.open(wait=False)
         try:
             yield
         finally:
+            await app.state.async_pool.close()
             app.state.engine.dispose()
 
     app = FastAPI(

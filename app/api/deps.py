@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine
 
 from app.settings import Settings
@@ -25,6 +26,12 @@ async def get_read_engine(request: Request) -> Engine:
     return request.app.state.read_engine
 
 
+async def get_async_pool(request: Request) -> AsyncConnectionPool:
+    """The asyncio connection pool for reads served on the event loop (vector tiles)."""
+    return request.app.state.async_pool
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ReadEngineDep = Annotated[Engine, Depends(get_read_engine)]
+AsyncPoolDep = Annotated[AsyncConnectionPool, Depends(get_async_pool)]

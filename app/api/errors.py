@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from psycopg_pool import PoolTimeout
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -57,10 +59,12 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
         return error_response(exc.status_code, str(exc.detail), code, exc.headers)
 
-    @app.exception_handler(OperationalError)
-    async def _database_down(_: Request, exc: OperationalError) -> JSON:
-        log.warning("database error: %s", str(exc.orig).strip().splitlines()[:1])
+    async def _database_down(_: Request, exc: Exception) -> JSON:
+        log.warning("database unavailable: %s", str(exc).strip().splitlines()[:1])
         return error_response(503, "database unavailable; retry", "database_unavailable")
+
+    for unavailable in (OperationalError, psycopg.OperationalError, PoolTimeout):
+        app.add_exception_handler(unavailable, _database_down)
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSON:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from app.api.deps import ReadEngineDep
+from app.api.deps import AsyncPoolDep
 from app.api.params import parse_ids, parse_interval
 from app.api.responses import JSON
 from app.db import mvt
@@ -25,19 +25,18 @@ LAYER_FIELDS = {
     summary="Flight paths as a Mapbox Vector Tile",
     responses={200: {"content": {MVT_TYPE: {}}}, 204: {"description": "Empty tile"}},
 )
-def flights_tile(
+async def flights_tile(
     z: int,
     x: int,
     y: int,
-    engine: ReadEngineDep,
+    pool: AsyncPoolDep,
     flights: Annotated[str | None, Query(description="Comma-separated flight ids")] = None,
     datetime_: Annotated[str | None, Query(alias="datetime")] = None,
 ) -> Response:
     """Layer `flights` with id, name and start_time; 204 when the tile is empty."""
     start, end = parse_interval(datetime_) or (None, None)
     tile_filter = mvt.TileFilter(ids=parse_ids(flights, "flights"), start=start, end=end)
-    with engine.connect() as conn:
-        data = mvt.flights_tile(conn, z, x, y, tile_filter)
+    data = await mvt.flights_tile_async(pool, z, x, y, tile_filter)
     if not data:
         return Response(status_code=204)
     return Response(data, media_type=MVT_TYPE)

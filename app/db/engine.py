@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
@@ -34,6 +35,19 @@ def make_engine(url: str, settings: Settings) -> Engine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         connect_args={"connect_timeout": settings.db_connect_timeout},
+    )
+
+
+def make_async_pool(url: str, settings: Settings) -> AsyncConnectionPool:
+    """An asyncio psycopg pool (autocommit) for the hot read paths that run on the event loop."""
+    libpq = sqlalchemy_url(url).replace("postgresql+psycopg://", "postgresql://")
+    return AsyncConnectionPool(
+        libpq,
+        min_size=min(4, settings.db_pool_size),
+        max_size=settings.db_pool_size,
+        open=False,
+        timeout=settings.db_connect_timeout,
+        kwargs={"autocommit": True, "connect_timeout": settings.db_connect_timeout},
     )
 
 

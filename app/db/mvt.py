@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import morecantile
-from sqlalchemy import Connection, text
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy import Connection
 
 from app.errors import InvalidInput
 
@@ -44,46 +45,60 @@ def _tolerance_deg(z: int) -> float:
 
 FLIGHTS_SQL = """
 WITH bounds AS (
-    SELECT ST_TileEnvelope(:z, :x, :y) AS tile,
-           ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 4326) AS filter
+    SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS tile,
+           ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), 4326)
+               AS filter
 ), rows AS (
     SELECT f.id, f.name, to_char(f.start_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
                AS start_time,
            ST_AsMVTGeom(
-               ST_Transform(ST_Simplify(ST_Force2D(f.path), :tolerance), 3857),
-               bounds.tile, :extent, :buffer, true) AS geom
+               ST_Transform(ST_Simplify(ST_Force2D(f.path), %(tolerance)s), 3857),
+               bounds.tile, %(extent)s, %(buffer)s, true) AS geom
     FROM flights f, bounds
     WHERE f.path && bounds.filter {conditions}
 )
-SELECT ST_AsMVT(rows, 'flights', :extent, 'geom', 'id') FROM rows WHERE geom IS NOT NULL
+SELECT ST_AsMVT(rows, 'flights', %(extent)s, 'geom', 'id') FROM rows WHERE geom IS NOT NULL
 """
 
 
-def flights_tile(conn: Connection, z: int, x: int, y: int, tile_filter: TileFilter) -> bytes:
-    """The `flights` layer of one tile (empty bytes when nothing is there)."""
+def flights_query(z: int, x: int, y: int, tile_filter: TileFilter) -> tuple[str, dict]:
+    """The SQL and parameters (psycopg style) of the `flights` layer of one tile."""
     check_tile(z, x, y)
     conditions, params = [], {}
     if tile_filter.ids is not None:
-        conditions.append("AND f.id = ANY(:ids)")
+        conditions.append("AND f.id = ANY(%(ids)s)")
         params["ids"] = tile_filter.ids
     if tile_filter.start is not None:
-        conditions.append("AND f.end_time >= :start")
+        conditions.append("AND f.end_time >= %(start)s")
         params["start"] = tile_filter.start
     if tile_filter.end is not None:
-        conditions.append("AND f.start_time <= :end")
+        conditions.append("AND f.start_time <= %(end)s")
         params["end"] = tile_filter.end
-    sql = FLIGHTS_SQL.format(conditions=" ".join(conditions))
-    result = conn.execute(
-        text(sql),
-        {
-            "z": z,
-            "x": x,
-            "y": y,
-            "margin": BUFFER / EXTENT,
-            "tolerance": _tolerance_deg(z),
-            "extent": EXTENT,
-            "buffer": BUFFER,
-            **params,
-        },
-    ).scalar_one()
-    return bytes(result or b"")
+    params |= {
+        "z": z,
+        "x": x,
+        "y": y,
+        "margin": BUFFER / EXTENT,
+        "tolerance": _tolerance_deg(z),
+        "extent": EXTENT,
+        "buffer": BUFFER,
+    }
+    return FLIGHTS_SQL.format(conditions=" ".join(conditions)), params
+
+
+def flights_tile(conn: Connection, z: int, x: int, y: int, tile_filter: TileFilter) -> bytes:
+    """The `flights` layer of one tile over a SQLAlchemy connection (empty bytes: no data)."""
+    sql, params = flights_query(z, x, y, tile_filter)
+    row = conn.connection.driver_connection.execute(sql, params).fetchone()
+    return bytes(row[0] or b"") if row else b""
+
+
+async def flights_tile_async(
+    pool: AsyncConnectionPool, z: int, x: int, y: int, tile_filter: TileFilter
+) -> bytes:
+    """The same tile over the async pool the tile endpoints use."""
+    sql, params = flights_query(z, x, y, tile_filter)
+    async with pool.connection() as conn:
+        cursor = await conn.execute(sql, params)
+        row = await cursor.fetchone()
+    return bytes(row[0] or b"") if row else b""
