@@ -10,11 +10,12 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
-from app.api import flights, health, tiles
+from app.api import flights, health, scenes, tiles
 from app.api.errors import install_error_handlers
 from app.api.responses import JSON
 from app.api.security import ApiKeyGuard
 from app.db.engine import make_async_pool, make_engine, read_only, resolve_database_url
+from app.raster.service import Imagery, configure_gdal
 from app.settings import Settings
 
 log = logging.getLogger("skyspace")
@@ -46,9 +47,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    configure_gdal()
+    app.state.imagery = Imagery(settings)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(flights.router)
+    app.include_router(scenes.router)
     app.include_router(tiles.router)
 
     if settings.api_key is not None:

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     # imagery sources and access
     data_dirs: PathList = Field(default_factory=lambda: [Path(".skyspace/data")])
     allowed_hosts: StrList = Field(default_factory=list)
+    allowed_buckets: StrList = Field(default_factory=list)
     api_key: SecretStr | None = None
     cors_origins: StrList = Field(default_factory=list)
 
@@ -50,7 +51,7 @@ class Settings(BaseSettings):
     cache_control: str = "public, max-age=3600"
     max_upload_mb: int = Field(default=1024, ge=1)
 
-    @field_validator("data_dirs", "allowed_hosts", "cors_origins", mode="before")
+    @field_validator("data_dirs", "allowed_hosts", "allowed_buckets", "cors_origins", mode="before")
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split_list(value)

@@ -1,0 +1,1 @@
+"""Imagery: source confinement, scene inspection and COG conversion, tile reading and rendering."""
