@@ -163,11 +163,9 @@ def ingest(
     from app.api.params import parse_datetime
     from app.db.batch import ingest_paths
     from app.db.flights import FlightOptions
-    from app.geometry.camera import from_spec
 
     camera_spec = orjson.loads(camera) if camera else None
-    if camera_spec is not None:
-        camera_spec = {**camera_spec, "intrinsics": from_spec(camera_spec).to_dict()}
+    settings = Settings()
     engine = create_engine(_database_url(start=False))
     with tqdm(total=len(files), unit="file", disable=None) as bar:
         result = ingest_paths(
@@ -176,10 +174,13 @@ def ingest(
             fmt=format,
             start_time=parse_datetime(start_time, "--start-time") if start_time else None,
             options_for=lambda path: FlightOptions(
-                path.name, camera=camera_spec, altitude_reference=altitude_reference
+                path.name,
+                camera=dict(camera_spec) if camera_spec else None,
+                altitude_reference=altitude_reference,
             ),
             keep_going=keep_going,
             on_file=lambda: bar.update(1),
+            max_range=settings.max_range_m,
         )
     engine.dispose()
     for path, reason in result.failures:

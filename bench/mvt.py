@@ -12,18 +12,14 @@ Prints tiles/s for each and the ratios (goal: >= 1.0x tipg and >= 0.8x the raw q
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 import mapbox_vector_tile
@@ -36,7 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.db import mvt
 from app.db.batch import ingest_paths
 from app.db.engine import read_only
+from bench import load
 from bench.ingest import bench_database, write_batch
+from bench.load import Reply
 from tests.conftest import drop_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,34 +80,9 @@ def pick_tiles(url: str, count: int) -> list[morecantile.Tile]:
     return list(tiles.values())
 
 
-@dataclass
-class Reply:
-    """What the load client keeps of a reply."""
-
-    status_code: int
-    content: bytes
-
-    @property
-    def text(self) -> str:
-        return self.content.decode(errors="replace")
-
-
 def fetch_all(urls: list[str]) -> tuple[float, list[Reply]]:
-    """GET every URL with CONCURRENCY keep-alive connections (http.client: a light client)."""
-    local = threading.local()
-
-    def get(url: str) -> Reply:
-        parts = urlsplit(url)
-        if not hasattr(local, "conn"):
-            local.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
-        local.conn.request("GET", f"{parts.path}?{parts.query}" if parts.query else parts.path)
-        response = local.conn.getresponse()
-        return Reply(response.status, response.read())
-
-    with ThreadPoolExecutor(CONCURRENCY) as pool:
-        started = time.perf_counter()
-        replies = list(pool.map(get, urls))
-        return time.perf_counter() - started, replies
+    """GET every URL with CONCURRENCY keep-alive connections."""
+    return load.fetch_all(urls, CONCURRENCY)
 
 
 def raw_queries(url: str, tiles: list) -> float:

@@ -15,8 +15,8 @@ from app.api.deps import EngineDep, ReadEngineDep, SettingsDep
 from app.api.params import feature_collection, parse_bbox, parse_datetime, parse_interval
 from app.api.responses import JSON, GeoJSON
 from app.db import flights as store
+from app.db.footprints import ingest_file
 from app.errors import InvalidInput, TooLarge
-from app.geometry.camera import CameraSpecError, from_spec
 from app.geometry.frames import LocalFrame
 from app.geometry.trajectory import interpolate_pose, simplify_indices, speeds_and_headings
 
@@ -97,12 +97,6 @@ def create_flight(
     if not data:
         raise InvalidInput("file: empty upload")
     camera_spec = _json_object(camera, "camera")
-    if camera_spec is not None:
-        try:
-            intrinsics = from_spec(camera_spec)
-        except CameraSpecError as exc:
-            raise InvalidInput(str(exc)) from None
-        camera_spec = {**camera_spec, "intrinsics": intrinsics.to_dict()}
     if takeoff_elevation is not None and not math.isfinite(takeoff_elevation):
         raise InvalidInput("takeoff_elevation must be finite")
     options = store.FlightOptions(
@@ -111,13 +105,14 @@ def create_flight(
         altitude_reference=altitude_reference,
         takeoff_elevation=takeoff_elevation,
     )
-    flight_id = store.ingest_file(
+    flight_id = ingest_file(
         engine,
         data,
         filename=file.filename or "",
         fmt=format,
         mapping=_json_object(mapping, "mapping"),
         options=options,
+        max_range=settings.max_range_m,
         start_time=parse_datetime(start_time, "start_time") if start_time else None,
     )
     with engine.connect() as conn:

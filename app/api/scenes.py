@@ -49,8 +49,8 @@ _TAIL = re.compile(r"^(\d+)(?:@([1-4])x)?(?:\.([a-z]+))?$")
 _SIZE = re.compile(r"^(\d+)x(\d+)\.([a-z]+)$")
 
 
-def get_imagery(request: Request) -> Imagery:
-    """The app's imagery caches."""
+async def get_imagery(request: Request) -> Imagery:
+    """The app's imagery caches (async: no threadpool hop for a lookup)."""
     return request.app.state.imagery
 
 
@@ -60,14 +60,14 @@ ImageryDep = Annotated[Imagery, Depends(get_imagery)]
 # ---------------------------------------------------------------- query parameters (TiTiler's)
 
 
-def read_options(
+async def read_options(
     bidx: Annotated[list[int] | None, Query(description="Band indexes (1-based)")] = None,
     expression: Annotated[str | None, Query(description="Band math, e.g. (b1-b2)/(b1+b2)")] = None,
     nodata: Annotated[str | None, Query(description="Override nodata: a number or nan")] = None,
     resampling: Annotated[RESAMPLING | None, Query(description="Resampling")] = None,
     reproject: Annotated[WARP | None, Query(description="Warp resampling")] = None,
 ) -> ReadOptions:
-    """Band selection and reading options."""
+    """Band selection and reading options (async: parsing needs no thread)."""
     value = None
     if nodata is not None:
         try:
@@ -84,14 +84,13 @@ class RenderOptions:
 
     def __init__(
         self,
-        rescale: Annotated[list[str] | None, Query(description="min,max (per band)")] = None,
-        colormap_name: Annotated[str | None, Query(description="A rio-tiler colormap")] = None,
-        colormap: Annotated[str | None, Query(description="JSON {value: [r,g,b,a]}")] = None,
-        return_mask: Annotated[bool, Query(description="Add the mask as alpha")] = True,
+        rescale: list[tuple[float, float]] | None,
+        colormap: dict | None,
+        add_mask: bool,
     ) -> None:
-        self.rescale = [_pair(text) for text in rescale] if rescale else None
-        self.colormap = _colormap(colormap_name, colormap)
-        self.add_mask = return_mask
+        self.rescale = rescale
+        self.colormap = colormap
+        self.add_mask = add_mask
 
     def key(self) -> tuple:
         """What of these options changes the output."""
@@ -100,6 +99,17 @@ class RenderOptions:
             repr(sorted(self.colormap.items())) if self.colormap else None,
             self.add_mask,
         )
+
+
+async def render_options(
+    rescale: Annotated[list[str] | None, Query(description="min,max (per band)")] = None,
+    colormap_name: Annotated[str | None, Query(description="A rio-tiler colormap")] = None,
+    colormap: Annotated[str | None, Query(description="JSON {value: [r,g,b,a]}")] = None,
+    return_mask: Annotated[bool, Query(description="Add the mask as alpha")] = True,
+) -> RenderOptions:
+    """TiTiler's rendering parameters (async: parsing needs no thread)."""
+    pairs = [_pair(text) for text in rescale] if rescale else None
+    return RenderOptions(pairs, _colormap(colormap_name, colormap), return_mask)
 
 
 def _pair(text: str) -> tuple[float, float]:
@@ -141,7 +151,7 @@ def _format(fmt: str | None) -> str | None:
 
 
 ReadDep = Annotated[ReadOptions, Depends(read_options)]
-RenderDep = Annotated[RenderOptions, Depends()]
+RenderDep = Annotated[RenderOptions, Depends(render_options)]
 
 
 # ---------------------------------------------------------------- replies

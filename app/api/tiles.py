@@ -11,21 +11,24 @@ from app.api.deps import AsyncPoolDep
 from app.api.params import parse_ids, parse_interval
 from app.api.responses import JSON
 from app.db import mvt
+from app.errors import NotFound
 
 router = APIRouter(tags=["vector tiles"])
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
 
 LAYER_FIELDS = {
     "flights": {"id": "Number", "name": "String", "start_time": "String"},
+    "footprints": {"flight_id": "Number", "t": "Number", "partial": "Boolean", "gsd_m": "Number"},
 }
 
 
 @router.get(
-    "/tiles/flights/{z}/{x}/{y}.mvt",
-    summary="Flight paths as a Mapbox Vector Tile",
+    "/tiles/{layer}/{z}/{x}/{y}.mvt",
+    summary="Flight paths or camera footprints as a Mapbox Vector Tile",
     responses={200: {"content": {MVT_TYPE: {}}}, 204: {"description": "Empty tile"}},
 )
-async def flights_tile(
+async def vector_tile(
+    layer: str,
     z: int,
     x: int,
     y: int,
@@ -33,10 +36,13 @@ async def flights_tile(
     flights: Annotated[str | None, Query(description="Comma-separated flight ids")] = None,
     datetime_: Annotated[str | None, Query(alias="datetime")] = None,
 ) -> Response:
-    """Layer `flights` with id, name and start_time; 204 when the tile is empty."""
+    """Layer `flights` (id, name, start_time) or `footprints` (flight_id, t, partial, gsd_m);
+    204 when the tile is empty."""
+    if layer not in LAYER_FIELDS:
+        raise NotFound(f"no vector-tile layer {layer!r}; layers: {', '.join(LAYER_FIELDS)}")
     start, end = parse_interval(datetime_) or (None, None)
     tile_filter = mvt.TileFilter(ids=parse_ids(flights, "flights"), start=start, end=end)
-    data = await mvt.flights_tile_async(pool, z, x, y, tile_filter)
+    data = await mvt.layer_tile_async(pool, layer, z, x, y, tile_filter)
     if not data:
         return Response(status_code=204)
     return Response(data, media_type=MVT_TYPE)
@@ -45,8 +51,6 @@ async def flights_tile(
 @router.get("/tiles/{layer}/tilejson.json", summary="TileJSON of a vector-tile layer")
 def tilejson(layer: str, request: Request) -> JSON:
     """TileJSON 3.0.0 describing the layer's tile URL and fields."""
-    from app.errors import NotFound
-
     if layer not in LAYER_FIELDS:
         raise NotFound(f"no vector-tile layer {layer!r}; layers: {', '.join(LAYER_FIELDS)}")
     base = str(request.base_url).rstrip("/")

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from app.db.flights import FlightOptions, store_flight
+from app.db.flights import FlightOptions
+from app.db.footprints import store_with_footprints
 from app.errors import SkyspaceError
 from app.ingest import Track, parse_file
 
@@ -58,6 +59,7 @@ def ingest_paths(
     options_for: Callable[[Path], FlightOptions] | None = None,
     keep_going: bool = False,
     on_file: Callable[[], None] | None = None,
+    max_range: float = 5000.0,
 ) -> BatchResult:
     """Ingest files as flights, one transaction each; stop at the first bad file unless told."""
     result = BatchResult()
@@ -73,7 +75,8 @@ def ingest_paths(
                 assert isinstance(parsed, Track)
                 options = options_for(Path(path)) if options_for else FlightOptions(Path(path).name)
                 with engine.begin() as conn:
-                    result.flight_ids.append(store_flight(conn, parsed, options))
+                    flight_id, _ = store_with_footprints(conn, parsed, options, max_range)
+                result.flight_ids.append(flight_id)
                 result.samples += len(parsed)
             if on_file:
                 on_file()

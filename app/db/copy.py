@@ -19,6 +19,7 @@ TRAILER = (-1).to_bytes(2, "big", signed=True)
 _PG_EPOCH_US = 946_684_800 * 1_000_000  # 2000-01-01 in Unix microseconds
 _POINTZ_EWKB = 0xA0000001  # Point | has Z | has SRID
 _POINT_EWKB = 0x20000001  # Point | has SRID
+_POLYGON_EWKB = 0x20000003  # Polygon | has SRID
 
 
 @dataclass(frozen=True)
@@ -26,17 +27,26 @@ class Column:
     """One column of a COPY: its name, its binary kind, and the values (NaN = NULL for floats)."""
 
     name: str
-    kind: str  # "float8", "int4", "int8", "timestamptz" (epoch seconds), "pointz", "point"
-    values: np.ndarray  # 1-D, or (n, 3) / (n, 2) lon-lat(-z) for points
+    kind: str  # "float8", "int4", "int8", "timestamptz" (epoch s), "pointz", "point", "polygon"
+    values: np.ndarray  # 1-D; (n, 3) / (n, 2) lon-lat(-z) for points; (n, k, 2) open rings
+
+    @property
+    def width(self) -> int:
+        """Bytes of one value."""
+        if self.kind == "polygon":  # header, srid, ring count, point count, closed ring
+            return 1 + 4 + 4 + 4 + 4 + 16 * (self.values.shape[1] + 1)
+        return _WIDTH[self.kind]
 
 
-_WIDTH = {"float8": 8, "int4": 4, "int8": 8, "timestamptz": 8, "pointz": 33, "point": 25}
+_WIDTH = {"float8": 8, "int4": 4, "int8": 8, "timestamptz": 8, "bool": 1, "pointz": 33, "point": 25}
 
 
 def _null_mask(column: Column) -> np.ndarray:
     values = column.values
     if column.kind in ("pointz", "point"):
         return ~np.isfinite(values).all(axis=1)
+    if column.kind == "polygon":
+        return ~np.isfinite(values).all(axis=(1, 2))
     if values.dtype.kind == "f":
         return ~np.isfinite(values)
     return np.zeros(values.shape[0], dtype=bool)
@@ -50,6 +60,12 @@ def _field_dtype(column: Column, index: int) -> list[tuple[str, str]]:
         fields.append((f"v{index}", ">i4"))
     elif column.kind in ("int8", "timestamptz"):
         fields.append((f"v{index}", ">i8"))
+    elif column.kind == "bool":
+        fields.append((f"v{index}", "u1"))
+    elif column.kind == "polygon":  # EWKB polygon with one ring of a fixed point count
+        fields += [(f"bo{index}", "u1"), (f"type{index}", "<u4"), (f"srid{index}", "<u4")]
+        fields += [(f"rings{index}", "<u4"), (f"points{index}", "<u4")]
+        fields += [(f"ring{index}", "<f8", (column.values.shape[1] + 1, 2))]
     else:  # EWKB point, little-endian inside as its byte-order flag says
         fields += [(f"bo{index}", "u1"), (f"type{index}", "<u4"), (f"srid{index}", "<u4")]
         fields += [(f"x{index}", "<f8"), (f"y{index}", "<f8")]
@@ -59,12 +75,19 @@ def _field_dtype(column: Column, index: int) -> list[tuple[str, str]]:
 
 
 def _fill(record: np.ndarray, column: Column, index: int, rows: np.ndarray) -> None:
-    record[f"len{index}"] = _WIDTH[column.kind]
+    record[f"len{index}"] = column.width
     values = column.values[rows]
     if column.kind == "timestamptz":
         record[f"v{index}"] = np.round(values * 1e6).astype(np.int64) - _PG_EPOCH_US
-    elif column.kind in ("float8", "int4", "int8"):
+    elif column.kind in ("float8", "int4", "int8", "bool"):
         record[f"v{index}"] = values
+    elif column.kind == "polygon":
+        record[f"bo{index}"] = 1
+        record[f"type{index}"] = _POLYGON_EWKB
+        record[f"srid{index}"] = 4326
+        record[f"rings{index}"] = 1
+        record[f"points{index}"] = values.shape[1] + 1
+        record[f"ring{index}"] = np.concatenate([values, values[:, :1]], axis=1)
     else:
         record[f"bo{index}"] = 1
         record[f"type{index}"] = _POINTZ_EWKB if column.kind == "pointz" else _POINT_EWKB

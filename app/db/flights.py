@@ -9,12 +9,11 @@ from typing import Any
 import numpy as np
 import orjson
 import shapely
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, text
 
 from app.db.copy import Column, encode
 from app.errors import InvalidInput, NotFound
 from app.geometry.frames import WGS84
-from app.ingest import parse_file
 from app.ingest.track import COLUMN, Track
 
 POSE_FIELDS = (
@@ -75,12 +74,23 @@ def path_ewkb(lon: np.ndarray, lat: np.ndarray, z: np.ndarray) -> bytes:
     return shapely.to_wkb(shapely.linestrings(coords), include_srid=False, flavor="extended")
 
 
+def track_samples(track: Track, reference: str) -> dict[str, np.ndarray]:
+    """A parsed track as the sample columns `load_samples` gives (z in the reference)."""
+    samples = {
+        name: track.column(name)
+        for name in (*POSE_FIELDS, "t", "lon", "lat", "frame", "focal35_mm", "zoom")
+    }
+    samples["time"] = track.column("wall")
+    samples["z"] = _filled(track.column(f"alt_{reference}").copy(), track.column("t"))
+    return samples
+
+
 def store_flight(conn: Connection, track: Track, options: FlightOptions) -> int:
     """Insert the flight row and COPY its samples, in the caller's transaction."""
     reference = choose_altitude_reference(track, options.altitude_reference)
     t = track.column("t")
     lon, lat = track.column("lon"), track.column("lat")
-    z = _filled(track.column(f"alt_{reference}").copy(), t)
+    z = track_samples(track, reference)["z"]
     _, _, steps = WGS84.inv(lon[:-1], lat[:-1], lon[1:], lat[1:]) if t.size > 1 else (0, 0, [])
     wall = track.column("wall")
     row = conn.execute(
@@ -263,22 +273,6 @@ def load_samples(
     ).all()
     array = np.array(result, dtype=np.float64).reshape(-1, len(SAMPLE_COLUMNS))
     return {name: array[:, i] for i, name in enumerate(SAMPLE_COLUMNS)}
-
-
-def ingest_file(
-    engine: Engine,
-    data: bytes,
-    *,
-    filename: str,
-    fmt: str | None,
-    mapping: dict[str, Any] | None,
-    options: FlightOptions,
-    start_time: datetime | None = None,
-) -> int:
-    """Parse a telemetry file and store it as one flight; all or nothing."""
-    track = parse_file(data, filename, fmt, mapping).build(start_time)
-    with engine.begin() as conn:
-        return store_flight(conn, track, options)
 
 
 def time_range(conn: Connection, flight_id: int) -> tuple[float, float, datetime]:

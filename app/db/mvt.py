@@ -43,12 +43,15 @@ def _tolerance_deg(z: int) -> float:
     return 360.0 / (2**z * EXTENT) / 2.0
 
 
-FLIGHTS_SQL = """
+_BOUNDS = """
 WITH bounds AS (
     SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS tile,
            ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), 4326)
                AS filter
-), rows AS (
+)"""
+LAYERS = {
+    "flights": _BOUNDS
+    + """, rows AS (
     SELECT f.id, f.name, to_char(f.start_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
                AS start_time,
            ST_AsMVTGeom(
@@ -58,11 +61,25 @@ WITH bounds AS (
     WHERE f.path && bounds.filter {conditions}
 )
 SELECT ST_AsMVT(rows, 'flights', %(extent)s, 'geom', 'id') FROM rows WHERE geom IS NOT NULL
-"""
+""",
+    "footprints": _BOUNDS
+    + """, rows AS (
+    SELECT p.flight_id, p.t, p.partial, p.gsd_m,
+           ST_AsMVTGeom(ST_Transform(p.polygon, 3857), bounds.tile, %(extent)s, %(buffer)s, true)
+               AS geom
+    FROM footprints p JOIN flights f ON f.id = p.flight_id, bounds
+    WHERE p.polygon && bounds.filter {conditions}
+    ORDER BY p.flight_id, p.t
+    LIMIT %(limit)s
+)
+SELECT ST_AsMVT(rows, 'footprints', %(extent)s, 'geom') FROM rows WHERE geom IS NOT NULL
+""",
+}
+MAX_FOOTPRINTS_PER_TILE = 20_000
 
 
-def flights_query(z: int, x: int, y: int, tile_filter: TileFilter) -> tuple[str, dict]:
-    """The SQL and parameters (psycopg style) of the `flights` layer of one tile."""
+def layer_query(layer: str, z: int, x: int, y: int, tile_filter: TileFilter) -> tuple[str, dict]:
+    """The SQL and parameters (psycopg style) of one layer of one tile."""
     check_tile(z, x, y)
     conditions, params = [], {}
     if tile_filter.ids is not None:
@@ -82,8 +99,14 @@ def flights_query(z: int, x: int, y: int, tile_filter: TileFilter) -> tuple[str,
         "tolerance": _tolerance_deg(z),
         "extent": EXTENT,
         "buffer": BUFFER,
+        "limit": MAX_FOOTPRINTS_PER_TILE,
     }
-    return FLIGHTS_SQL.format(conditions=" ".join(conditions)), params
+    return LAYERS[layer].format(conditions=" ".join(conditions)), params
+
+
+def flights_query(z: int, x: int, y: int, tile_filter: TileFilter) -> tuple[str, dict]:
+    """The `flights` layer's SQL (kept for the benchmark's raw query)."""
+    return layer_query("flights", z, x, y, tile_filter)
 
 
 def flights_tile(conn: Connection, z: int, x: int, y: int, tile_filter: TileFilter) -> bytes:
@@ -93,11 +116,11 @@ def flights_tile(conn: Connection, z: int, x: int, y: int, tile_filter: TileFilt
     return bytes(row[0] or b"") if row else b""
 
 
-async def flights_tile_async(
-    pool: AsyncConnectionPool, z: int, x: int, y: int, tile_filter: TileFilter
+async def layer_tile_async(
+    pool: AsyncConnectionPool, layer: str, z: int, x: int, y: int, tile_filter: TileFilter
 ) -> bytes:
-    """The same tile over the async pool the tile endpoints use."""
-    sql, params = flights_query(z, x, y, tile_filter)
+    """One layer's tile over the async pool the tile endpoints use."""
+    sql, params = layer_query(layer, z, x, y, tile_filter)
     async with pool.connection() as conn:
         cursor = await conn.execute(sql, params)
         row = await cursor.fetchone()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -52,13 +53,22 @@ def configure_gdal() -> None:
         os.environ.setdefault(name, value)
 
 
+_THREAD_TMS = threading.local()
+
+
 def tile_matrix_set(identifier: str) -> TileMatrixSet:
-    """A morecantile TMS by id, or InvalidInput listing the known ones."""
-    try:
-        return morecantile.tms.get(identifier)
-    except Exception:
-        known = ", ".join(morecantile.tms.list())
-        raise InvalidInput(f"unknown tile matrix set {identifier!r}; one of {known}") from None
+    """A morecantile TMS by id (one copy per thread: `tms.get` copies), or InvalidInput."""
+    known = getattr(_THREAD_TMS, "sets", None)
+    if known is None:
+        known = _THREAD_TMS.sets = {}
+    matrix_set = known.get(identifier)
+    if matrix_set is None:
+        try:
+            matrix_set = known[identifier] = morecantile.tms.get(identifier)
+        except Exception:
+            names = ", ".join(morecantile.tms.list())
+            raise InvalidInput(f"unknown tile matrix set {identifier!r}; one of {names}") from None
+    return matrix_set
 
 
 @dataclass(frozen=True)

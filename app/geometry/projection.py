@@ -1,0 +1,344 @@
+"""The camera model: UAV frame pixels to the ground and back, vectorised over pixels and poses.
+
+Frames and conventions (ARCHITECTURE.md):
+- camera frame: x right, y down, z forward along the optical axis (pixel `u` right, `v` down,
+  origin at the top-left corner of the top-left pixel);
+- attitude: yaw clockwise from true north, pitch 0 = level and -90 = straight down, roll
+  positive = right side down; applied in the order of a 3-axis gimbal's motors, outside in:
+  yaw, then roll about the level forward axis, then pitch about the (rolled) right axis;
+- the world is WGS84: camera positions and ground points are converted to ECEF with pyproj,
+  and a ray meets "the ground" where it meets the ellipsoid raised by the ground's height
+  (exact on the ellipsoid at height 0, the oracle pymap3d's `lookAtSpheroid` uses).
+
+A ray that points above the horizon, or meets the ground only beyond `max_range`, has no
+intersection: the result is NaN, never a wrong point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.geometry.camera import Intrinsics
+from app.geometry.frames import WGS84, ecef
+
+WGS84_A = 6378137.0
+WGS84_B = 6356752.314245179
+
+
+@dataclass
+class Poses:
+    """N camera poses: position (ellipsoidal height), attitude, ground height, zoom."""
+
+    lon: np.ndarray
+    lat: np.ndarray
+    height: np.ndarray  # camera height, metres (same datum as ground)
+    yaw: np.ndarray
+    pitch: np.ndarray
+    roll: np.ndarray
+    ground: np.ndarray  # ground height below the camera, metres
+    zoom: np.ndarray | None = None  # digital zoom ratio (scales fx, fy)
+
+    @classmethod
+    def one(
+        cls,
+        lon: float,
+        lat: float,
+        height: float,
+        yaw: float,
+        pitch: float,
+        roll: float = 0.0,
+        ground: float = 0.0,
+        zoom: float | None = None,
+    ) -> Poses:
+        """A single pose."""
+
+        def a(value: float | None) -> np.ndarray:
+            return np.array([np.nan if value is None else value], dtype=float)
+
+        return cls(
+            a(lon),
+            a(lat),
+            a(height),
+            a(yaw),
+            a(pitch),
+            a(roll),
+            a(ground),
+            None if zoom is None else a(zoom),
+        )
+
+    def __len__(self) -> int:
+        return int(np.asarray(self.lon).size)
+
+
+def _enu_basis(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """(N, 3, 3) rotation ENU -> ECEF (columns: east, north, up in ECEF)."""
+    lam, phi = np.radians(lon), np.radians(lat)
+    sl, cl, sp, cp = np.sin(lam), np.cos(lam), np.sin(phi), np.cos(phi)
+    east = np.stack([-sl, cl, np.zeros_like(sl)], axis=-1)
+    north = np.stack([-sp * cl, -sp * sl, cp], axis=-1)
+    up = np.stack([cp * cl, cp * sl, sp], axis=-1)
+    return np.stack([east, north, up], axis=-1)
+
+
+def camera_to_enu(yaw: np.ndarray, pitch: np.ndarray, roll: np.ndarray) -> np.ndarray:
+    """(N, 3, 3) rotation from the camera frame (x right, y down, z forward) to ENU."""
+    psi, theta, phi = np.radians(yaw), np.radians(pitch), np.radians(roll)
+    cy, sy = np.cos(psi), np.sin(psi)
+    cp, sp = np.cos(theta), np.sin(theta)
+    cr, sr = np.cos(phi), np.sin(phi)
+    n = np.broadcast(psi, theta, phi).shape
+    zeros, ones = np.zeros(n), np.ones(n)
+    # heading: clockwise about up (north -> east)
+    heading = np.stack(
+        [
+            np.stack([cy, sy, zeros], -1),
+            np.stack([-sy, cy, zeros], -1),
+            np.stack([zeros, zeros, ones], -1),
+        ],
+        axis=-2,
+    )
+    # level camera looking north: x -> east, y -> down, z -> north
+    level = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+    # pitch about the camera's x axis (up is -y); roll about the level forward axis (z before
+    # the pitch), right side down
+    tilt = np.stack(
+        [
+            np.stack([ones, zeros, zeros], -1),
+            np.stack([zeros, cp, -sp], -1),
+            np.stack([zeros, sp, cp], -1),
+        ],
+        axis=-2,
+    )
+    bank = np.stack(
+        [
+            np.stack([cr, -sr, zeros], -1),
+            np.stack([sr, cr, zeros], -1),
+            np.stack([zeros, zeros, ones], -1),
+        ],
+        axis=-2,
+    )
+    return heading @ level @ bank @ tilt
+
+
+def distort(camera: Intrinsics, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Brown–Conrady: ideal normalised coordinates to distorted ones."""
+    if not camera.has_distortion:
+        return x, y
+    r2 = x * x + y * y
+    radial = 1 + camera.k1 * r2 + camera.k2 * r2**2 + camera.k3 * r2**3
+    xd = x * radial + 2 * camera.p1 * x * y + camera.p2 * (r2 + 2 * x * x)
+    yd = y * radial + camera.p1 * (r2 + 2 * y * y) + 2 * camera.p2 * x * y
+    return xd, yd
+
+
+def undistort(camera: Intrinsics, xd: np.ndarray, yd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Invert `distort` by fixed-point iteration (converges for real lenses)."""
+    if not camera.has_distortion:
+        return xd, yd
+    x, y = xd.copy(), yd.copy()
+    for _ in range(40):
+        r2 = x * x + y * y
+        radial = 1 + camera.k1 * r2 + camera.k2 * r2**2 + camera.k3 * r2**3
+        dx = 2 * camera.p1 * x * y + camera.p2 * (r2 + 2 * x * x)
+        dy = camera.p1 * (r2 + 2 * y * y) + 2 * camera.p2 * x * y
+        x, y = (xd - dx) / radial, (yd - dy) / radial
+    return x, y
+
+
+def _focal(camera: Intrinsics, poses: Poses) -> tuple[np.ndarray, np.ndarray]:
+    zoom = (
+        np.ones(len(poses))
+        if poses.zoom is None
+        else np.where(np.isfinite(poses.zoom) & (poses.zoom > 0), poses.zoom, 1.0)
+    )
+    return camera.fx * zoom, camera.fy * zoom
+
+
+def _camera_to_ecef(poses: Poses) -> np.ndarray:
+    """(N, 3, 3) rotation from each camera frame to ECEF."""
+    return _enu_basis(poses.lon, poses.lat) @ camera_to_enu(poses.yaw, poses.pitch, poses.roll)
+
+
+def _grid(poses: Poses, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels as (N, M): the same M pixels at every pose, or M pixels per pose."""
+    u, v = np.asarray(u, float), np.asarray(v, float)
+    shape = (len(poses), u.shape[-1])
+    return np.broadcast_to(u, shape), np.broadcast_to(v, shape)
+
+
+def pixel_rays(camera: Intrinsics, poses: Poses, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """(N, M, 3) unit ray directions in ECEF of pixels (M,) or (N, M) at N poses."""
+    u, v = _grid(poses, u, v)
+    fx, fy = _focal(camera, poses)
+    x, y = undistort(camera, (u - camera.cx) / fx[:, None], (v - camera.cy) / fy[:, None])
+    rays = np.stack([x, y, np.ones_like(x)], axis=-1)
+    world = np.einsum("nij,nmj->nmi", _camera_to_ecef(poses), rays)
+    return world / np.linalg.norm(world, axis=-1, keepdims=True)
+
+
+def camera_ecef(poses: Poses) -> np.ndarray:
+    """(N, 3) camera positions in ECEF."""
+    x, y, z = ecef().transform(poses.lon, poses.lat, poses.height)
+    return np.stack([np.asarray(x), np.asarray(y), np.asarray(z)], axis=-1)
+
+
+def intersect_ground(
+    origin: np.ndarray, rays: np.ndarray, ground: np.ndarray, max_range: float
+) -> np.ndarray:
+    """Distance along each ray to the ellipsoid raised by `ground` metres; NaN for no hit.
+
+    origin (N, 3), rays (N, M, 3) unit vectors, ground (N,). The ellipsoid with semi-axes
+    a + h, a + h, b + h is the surface at height h to well under a millimetre for the heights
+    of terrain. A camera below the ground sees none.
+    """
+    axes = np.stack([WGS84_A + ground, WGS84_A + ground, WGS84_B + ground], axis=-1)[:, None, :]
+    o = origin[:, None, :] / axes
+    d = rays / axes
+    a = np.sum(d * d, axis=-1)
+    b = 2.0 * np.sum(o * d, axis=-1)
+    c = np.sum(o * o, axis=-1) - 1.0
+    disc = b * b - 4 * a * c
+    near = (-b - np.sqrt(np.where(disc >= 0, disc, np.nan))) / (2 * a)
+    return np.where((c > 0) & (near > 0) & (near <= max_range), near, np.nan)
+
+
+def project_pixels(
+    camera: Intrinsics, poses: Poses, u: np.ndarray, v: np.ndarray, max_range: float
+) -> dict[str, np.ndarray]:
+    """Ground point (lon, lat, h) and slant range of pixels, (N, M); NaN where there is none."""
+    origin = camera_ecef(poses)
+    rays = pixel_rays(camera, poses, u, v)
+    t = intersect_ground(origin, rays, poses.ground, max_range)
+    points = origin[:, None, :] + rays * np.nan_to_num(t, nan=0.0)[..., None]
+    lon, lat, h = ecef().transform(
+        points[..., 0], points[..., 1], points[..., 2], direction="INVERSE"
+    )
+    miss = np.isnan(t)
+    return {
+        "lon": np.where(miss, np.nan, lon),
+        "lat": np.where(miss, np.nan, lat),
+        "h": np.where(miss, np.nan, h),
+        "range": t,
+    }
+
+
+def unproject_points(
+    camera: Intrinsics, poses: Poses, lon: np.ndarray, lat: np.ndarray, h: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Pixel (u, v) of ground points, (N, M), with `in_front` and `in_frame` flags."""
+    x, y, z = ecef().transform(lon, lat, h)
+    target = np.stack([np.asarray(x), np.asarray(y), np.asarray(z)], axis=-1)
+    target = (
+        np.broadcast_to(target, (len(poses), *target.shape[-2:])) if target.ndim == 2 else target
+    )
+    vector = target - camera_ecef(poses)[:, None, :]
+    local = np.einsum("nji,nmj->nmi", _camera_to_ecef(poses), vector)  # ECEF -> camera
+    depth = local[..., 2]
+    in_front = depth > 0
+    safe = np.where(in_front, depth, np.nan)
+    xd, yd = distort(camera, local[..., 0] / safe, local[..., 1] / safe)
+    fx, fy = _focal(camera, poses)
+    u = xd * fx[:, None] + camera.cx
+    v = yd * fy[:, None] + camera.cy
+    in_frame = in_front & (u >= 0) & (u < camera.width) & (v >= 0) & (v < camera.height)
+    return {"u": u, "v": v, "in_front": in_front, "in_frame": in_frame, "depth": depth}
+
+
+def outline_pixels(camera: Intrinsics, per_edge: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels along the frame's border, clockwise from the top-left corner (4 * per_edge)."""
+    w, h = float(camera.width), float(camera.height)
+    s = np.linspace(0.0, 1.0, per_edge, endpoint=False)
+    u = np.concatenate([s * w, np.full_like(s, w), w - s * w, np.zeros_like(s)])
+    v = np.concatenate([np.zeros_like(s), s * h, np.full_like(s, h), h - s * h])
+    return u, v
+
+
+@dataclass
+class Footprints:
+    """Per pose: the ground outline (N, K) and facts; poses that see no ground are invalid."""
+
+    lon: np.ndarray
+    lat: np.ndarray
+    partial: np.ndarray
+    valid: np.ndarray
+    center_ground: np.ndarray  # (N, 2) lon, lat seen by the principal point (NaN: none)
+    gsd_m: np.ndarray  # ground sampling distance at the frame centre (NaN: none)
+
+
+def _subset(poses: Poses, rows: np.ndarray) -> Poses:
+    return Poses(
+        *(
+            None if a is None else np.asarray(a)[rows]
+            for a in (
+                poses.lon,
+                poses.lat,
+                poses.height,
+                poses.yaw,
+                poses.pitch,
+                poses.roll,
+                poses.ground,
+                poses.zoom,
+            )
+        )
+    )
+
+
+def footprints(
+    camera: Intrinsics, poses: Poses, max_range: float, per_edge: int = 16, steps: int = 20
+) -> Footprints:
+    """Frame outlines on the ground for N poses, clipped at the horizon / max range.
+
+    A border pixel whose ray misses is moved towards the principal point (a vectorised
+    bisection in the image) until it sees ground within range; such footprints are `partial`.
+    A pose whose principal point sees no ground has no footprint.
+    """
+    u, v = outline_pixels(camera, per_edge)
+    origin = camera_ecef(poses)
+    missing = np.isnan(
+        intersect_ground(origin, pixel_rays(camera, poses, u, v), poses.ground, max_range)
+    )
+    uu, vv = (np.broadcast_to(p, missing.shape).copy() for p in (u, v))
+    if missing.any():
+        rows, cols = np.nonzero(missing)
+        sub, sub_origin = _subset(poses, rows), origin[rows]
+        low, high = np.zeros(rows.size), np.ones(rows.size)  # fraction of the way to the centre
+        for _ in range(steps):
+            middle = (low + high) / 2
+            pu = (u[cols] + (camera.cx - u[cols]) * middle)[:, None]
+            pv = (v[cols] + (camera.cy - v[cols]) * middle)[:, None]
+            rays = pixel_rays(camera, sub, pu, pv)
+            hit = ~np.isnan(intersect_ground(sub_origin, rays, sub.ground, max_range)[:, 0])
+            high, low = np.where(hit, middle, high), np.where(hit, low, middle)
+        uu[rows, cols] = u[cols] + (camera.cx - u[cols]) * high
+        vv[rows, cols] = v[cols] + (camera.cy - v[cols]) * high
+    ground = project_pixels(camera, poses, uu, vv, max_range)
+    center = project_pixels(
+        camera,
+        poses,
+        np.array([camera.cx, camera.cx + 1, camera.cx]),
+        np.array([camera.cy, camera.cy, camera.cy + 1]),
+        max_range,
+    )
+    valid = ~np.isnan(ground["lon"]).any(axis=1) & ~np.isnan(center["lon"][:, 0])
+    return Footprints(
+        lon=np.where(valid[:, None], ground["lon"], np.nan),
+        lat=np.where(valid[:, None], ground["lat"], np.nan),
+        partial=missing.any(axis=1) & valid,
+        valid=valid,
+        center_ground=np.stack([center["lon"][:, 0], center["lat"][:, 0]], -1),
+        gsd_m=_gsd(center),
+    )
+
+
+def _gsd(center: dict[str, np.ndarray]) -> np.ndarray:
+    """Geometric mean of the ground steps of one pixel right and one pixel down."""
+    lon, lat = center["lon"], center["lat"]
+    ok = ~np.isnan(lon).any(axis=1)
+    gsd = np.full(lon.shape[0], np.nan)
+    if ok.any():
+        _, _, dx = WGS84.inv(lon[ok, 0], lat[ok, 0], lon[ok, 1], lat[ok, 1])
+        _, _, dy = WGS84.inv(lon[ok, 0], lat[ok, 0], lon[ok, 2], lat[ok, 2])
+        gsd[ok] = np.sqrt(np.asarray(dx) * np.asarray(dy))
+    return gsd

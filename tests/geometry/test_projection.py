@@ -1,0 +1,194 @@
+"""The camera model against an independent oracle, round trips, horizon and behind-camera rays."""
+
+import numpy as np
+import pytest
+from pyproj import Geod
+
+from app.geometry.camera import CameraSpecError, from_spec
+from app.geometry.cameras import CAMERAS, intrinsics_for, known_model, resolve_camera
+from app.geometry.projection import Poses, footprints, project_pixels, unproject_points
+
+lookAtSpheroid = pytest.importorskip("pymap3d.los").lookAtSpheroid
+GEOD = Geod(ellps="WGS84")
+CAMERA = from_spec({"width": 4000, "height": 3000, "hfov_deg": 80.0})
+LENS = from_spec(
+    {
+        "width": 4000,
+        "height": 3000,
+        "hfov_deg": 80.0,
+        "k1": -0.12,
+        "k2": 0.03,
+        "p1": 0.001,
+        "p2": -0.0007,
+        "k3": -0.004,
+    }
+)
+
+
+def _enu_direction_of_pixel(camera, pose: Poses, u: float, v: float) -> tuple[float, float]:
+    """Azimuth and tilt (from nadir) of a pixel's ray, from our ENU rotation."""
+    from app.geometry.projection import camera_to_enu
+
+    x, y = (u - camera.cx) / camera.fx, (v - camera.cy) / camera.fy
+    d = camera_to_enu(pose.yaw, pose.pitch, pose.roll)[0] @ np.array([x, y, 1.0])
+    azimuth = np.degrees(np.arctan2(d[0], d[1])) % 360
+    tilt = np.degrees(np.arccos(-d[2] / np.linalg.norm(d)))
+    return float(azimuth), float(tilt)
+
+
+@pytest.mark.parametrize(
+    ("yaw", "pitch", "roll"),
+    [(0, -90, 0), (45, -90, 0), (30, -45, 0), (200, -30, 0), (90, -60, 0), (310, -20, 0)],
+)
+def test_principal_ray_matches_pymap3d_lookAtSpheroid(yaw, pitch, roll) -> None:
+    pose = Poses.one(8.5, 47.3, 100.0, yaw, pitch, roll, ground=0.0)
+    ours = project_pixels(CAMERA, pose, np.array([CAMERA.cx]), np.array([CAMERA.cy]), 1e6)
+    lat, lon, distance = lookAtSpheroid(47.3, 8.5, 100.0, yaw, 90 + pitch, deg=True)
+    _, _, error = GEOD.inv(lon, lat, ours["lon"][0, 0], ours["lat"][0, 0])
+    assert error < 0.5, f"{error:.3f} m from pymap3d"
+    assert ours["range"][0, 0] == pytest.approx(distance, abs=0.5)
+
+
+@pytest.mark.parametrize("roll", [0.0, 8.0, -12.0])
+def test_corner_rays_match_pymap3d(roll) -> None:
+    pose = Poses.one(-91.99, 46.84, 100.0, 75.0, -50.0, roll, ground=0.0)
+    corners = np.array([[0, 0], [4000, 0], [4000, 3000], [0, 3000]], dtype=float)
+    ours = project_pixels(CAMERA, pose, corners[:, 0], corners[:, 1], 1e6)
+    for i, (u, v) in enumerate(corners):
+        azimuth, tilt = _enu_direction_of_pixel(CAMERA, pose, u, v)
+        if tilt >= 89.5:
+            continue
+        lat, lon, _ = lookAtSpheroid(46.84, -91.99, 100.0, azimuth, tilt, deg=True)
+        _, _, error = GEOD.inv(lon, lat, ours["lon"][0, i], ours["lat"][0, i])
+        assert error < 0.5
+
+
+def test_axes_follow_the_conventions() -> None:
+    nadir = Poses.one(8.5, 47.3, 100.0, 0.0, -90.0, 0.0)
+    right_and_down = project_pixels(
+        CAMERA,
+        nadir,
+        np.array([CAMERA.cx + 800, CAMERA.cx]),
+        np.array([CAMERA.cy, CAMERA.cy + 800]),
+        1e5,
+    )
+    assert right_and_down["lon"][0, 0] > 8.5, "u to the right is east when facing north"
+    assert right_and_down["lat"][0, 1] < 47.3, "v down is south (the bottom of the frame)"
+    east = Poses.one(8.5, 47.3, 100.0, 90.0, -45.0, 0.0)
+    ahead = project_pixels(CAMERA, east, np.array([CAMERA.cx]), np.array([CAMERA.cy]), 1e5)
+    assert ahead["lon"][0, 0] > 8.5 and ahead["lat"][0, 0] == pytest.approx(47.3, abs=1e-6)
+    banked = Poses.one(8.5, 47.3, 100.0, 0.0, -90.0, 10.0)  # right side down
+    center = project_pixels(CAMERA, banked, np.array([CAMERA.cx]), np.array([CAMERA.cy]), 1e5)
+    # right side down tilts the lens to the left: a nadir view moves west (heading north)
+    assert center["lon"][0, 0] < 8.5 and center["lat"][0, 0] == pytest.approx(47.3, abs=1e-7)
+    _, _, offset = GEOD.inv(8.5, 47.3, center["lon"][0, 0], center["lat"][0, 0])
+    assert offset == pytest.approx(100 * np.tan(np.radians(10)), rel=1e-3)
+
+
+def test_round_trip_within_a_hundredth_of_a_pixel() -> None:
+    rng = np.random.default_rng(42)
+    for _ in range(25):
+        pose = Poses.one(
+            rng.uniform(-170, 170),
+            rng.uniform(-70, 70),
+            rng.uniform(30, 400),
+            rng.uniform(0, 360),
+            rng.uniform(-90, -25),
+            rng.uniform(-15, 15),
+            ground=rng.uniform(0, 20),
+        )
+        u, v = rng.uniform(0, 4000, 300), rng.uniform(0, 3000, 300)
+        for camera in (CAMERA, LENS):
+            ground = project_pixels(camera, pose, u, v, 1e5)
+            hit = ~np.isnan(ground["lon"][0])
+            back = unproject_points(camera, pose, ground["lon"], ground["lat"], ground["h"])
+            error = np.hypot(back["u"][0][hit] - u[hit], back["v"][0][hit] - v[hit])
+            assert error.max() < 0.01
+            assert back["in_frame"][0][hit].all()
+
+
+def test_sky_and_range_give_no_point() -> None:
+    level = Poses.one(8.5, 47.3, 100.0, 0.0, 0.0, 0.0)
+    top_row = project_pixels(CAMERA, level, np.array([2000.0, 0.0]), np.array([0.0, 0.0]), 5000)
+    assert np.isnan(top_row["lon"]).all(), "above the horizon"
+    far = project_pixels(
+        CAMERA,
+        Poses.one(8.5, 47.3, 100.0, 0.0, -3.0, 0.0),
+        np.array([2000.0]),
+        np.array([1500.0]),
+        1000.0,
+    )
+    assert np.isnan(far["lon"]).all(), "beyond max range is a miss, not a far point"
+    underground = Poses.one(8.5, 47.3, 5.0, 0.0, -90.0, 0.0, ground=10.0)
+    assert np.isnan(
+        project_pixels(CAMERA, underground, np.array([2000.0]), np.array([1500.0]), 1e5)["lon"]
+    ).all()
+
+
+def test_points_behind_the_camera_are_flagged() -> None:
+    pose = Poses.one(8.5, 47.3, 100.0, 0.0, -30.0, 0.0)  # looking north
+    behind = unproject_points(
+        CAMERA, pose, np.array([[8.5]]), np.array([[47.29]]), np.array([[0.0]])
+    )
+    assert not behind["in_front"][0, 0] and not behind["in_frame"][0, 0]
+    ahead = unproject_points(
+        CAMERA, pose, np.array([[8.5]]), np.array([[47.3015]]), np.array([[0.0]])
+    )
+    assert ahead["in_front"][0, 0] and ahead["in_frame"][0, 0]
+
+
+def test_footprints_nadir_oblique_and_clipped() -> None:
+    poses = Poses(
+        lon=np.array([8.5, 8.5, 8.5, 8.5]),
+        lat=np.array([47.3] * 4),
+        height=np.array([100.0] * 4),
+        yaw=np.array([0.0, 0.0, 0.0, 0.0]),
+        pitch=np.array([-90.0, -45.0, -5.0, 10.0]),
+        roll=np.zeros(4),
+        ground=np.zeros(4),
+    )
+    prints = footprints(CAMERA, poses, max_range=5000.0)
+    assert list(prints.valid) == [True, True, True, False], "looking up sees no ground"
+    assert list(prints.partial[:3]) == [False, False, True], "near-level view is clipped"
+    # nadir: the footprint is centred below the camera, 2*h*tan(hfov/2) wide
+    ring_lon = prints.lon[0]
+    _, _, width = GEOD.inv(ring_lon.min(), 47.3, ring_lon.max(), 47.3)
+    assert width == pytest.approx(2 * 100 * np.tan(np.radians(40)), rel=1e-3)
+    assert prints.center_ground[0] == pytest.approx([8.5, 47.3], abs=1e-8)
+    assert prints.gsd_m[0] == pytest.approx(100 / CAMERA.fx, rel=1e-6)
+    n = prints.lon[2].size
+    _, _, reach = GEOD.inv(np.full(n, 8.5), np.full(n, 47.3), prints.lon[2], prints.lat[2])
+    assert reach.max() <= 5000.0 + 1.0, "clipped at the maximum range"
+
+
+def test_intrinsics_from_every_description() -> None:
+    by_fov = from_spec({"width": 4000, "height": 3000, "hfov_deg": 90})
+    assert by_fov.fx == pytest.approx(2000.0)
+    by_mm = from_spec({"width": 4000, "height": 3000, "focal_mm": 3.61, "sensor_width_mm": 6.17})
+    assert by_mm.fx == pytest.approx(4000 * 3.61 / 6.17)
+    by_35 = from_spec({"width": 4000, "height": 3000, "focal35_mm": 24, "zoom": 2})
+    assert by_35.fx == pytest.approx(48 * 5000 / np.hypot(36, 24))
+    for bad in (
+        {"width": 10},
+        {"width": 10, "height": 10},
+        {"width": 0, "height": 1, "hfov_deg": 5},
+        {"width": 10, "height": 10, "hfov_deg": 190},
+        {"width": 10, "height": 10, "focal_mm": 3},
+    ):
+        with pytest.raises(CameraSpecError):
+            from_spec(bad)
+
+
+def test_camera_table() -> None:
+    phantom = known_model("FC300S")
+    assert phantom is not None and "FOV 94" in phantom.source
+    full = intrinsics_for(phantom)
+    diagonal_fov = 2 * np.degrees(np.arctan(np.hypot(2000, 1500) / full.fx))
+    assert diagonal_fov == pytest.approx(94, abs=1.5), "the table reproduces DJI's FOV figure"
+    assert known_model("Mavic Pro") is CAMERAS["FC220"]
+    photo = resolve_camera({"model": "FC300S", "width": 4000, "height": 2250}, None)
+    assert photo.height == 2250 and photo.fx == pytest.approx(full.fx)
+    assert resolve_camera(None, "FC6310R").width == 5472
+    assert resolve_camera(None, "unknown") is None
+    with pytest.raises(CameraSpecError):
+        resolve_camera({"model": "nope"}, None)
