@@ -192,6 +192,26 @@ def ingest(
     )
 
 
+@cli.command()
+def footprints(
+    flight: Annotated[list[int], typer.Option("--flight", help="Flight id (repeatable).")],
+) -> None:
+    """Recompute and store the footprints of flights (after changing their camera)."""
+    from sqlalchemy import create_engine
+
+    from app.db.footprints import refresh_footprints
+
+    settings = Settings()
+    engine = create_engine(_database_url(start=False))
+    try:
+        for flight_id in flight:
+            with engine.begin() as conn:
+                count = refresh_footprints(conn, flight_id, settings.max_range_m)
+            typer.echo(f"flight {flight_id}: {count} footprints", err=True)
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
     """Console entry point: one-line errors instead of tracebacks."""
     try:

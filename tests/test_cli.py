@@ -7,7 +7,8 @@ import pytest
 
 from tests.conftest import ROOT
 
-COMMANDS = [[], ["serve"], ["migrate"], ["db"], ["db", "up"], ["db", "down"], ["db", "url"]]
+COMMANDS = [[], ["serve"], ["migrate"], ["ingest"], ["footprints"], ["db"], ["db", "up"],
+            ["db", "down"], ["db", "url"], ["db", "wait"]]
 
 
 def _run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -65,3 +66,27 @@ def test_ingest_files_with_a_bad_one(tmp_path, database_url, clean_db) -> None:
     with clean_db.connect() as conn:
         names = conn.execute(text("SELECT name FROM flights ORDER BY name")).scalars().all()
     assert names == ["f0.srt", "f1.srt"]
+
+
+def test_footprints_command(tmp_path, database_url, clean_db) -> None:
+    from sqlalchemy import text
+
+    from app.synthetic.flights import to_srt, transect
+
+    (tmp_path / "f.srt").write_text(
+        to_srt(transect((2.17, 41.39), [(0, 100)], speed=10.0, fps=2.0))
+    )
+    env = {"SKYSPACE_DATABASE_URL": database_url}
+    assert _run("ingest", str(tmp_path / "f.srt"), env=env).returncode == 0
+    with clean_db.begin() as conn:
+        flight_id = conn.execute(text("SELECT id FROM flights")).scalar_one()
+        assert conn.execute(text("SELECT count(*) FROM footprints")).scalar_one() == 0
+        conn.execute(
+            text("""UPDATE flights SET camera = '{"model": "FC220"}' WHERE id = :id"""),
+            {"id": flight_id},
+        )
+    done = _run("footprints", "--flight", str(flight_id), env=env)
+    assert done.returncode == 0, done.stderr
+    assert f"flight {flight_id}: 21 footprints" in done.stderr
+    missing = _run("footprints", "--flight", "999", env=env)
+    assert missing.returncode == 1 and "flight 999 not found" in missing.stderr

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -618,9 +619,12 @@ def scene_point(
     reader = imagery.reader(scene, tile_matrix_set("WebMercatorQuad"))
     crs = _crs(coord_crs, "coord_crs") or CRS.from_epsg(4326)
     point = read_errors(lambda: reader.point(lon, lat, coord_crs=crs, **options.as_kwargs()))
+    masked = np.broadcast_to(
+        np.asarray(point.mask) == 0, point.data.shape
+    )  # one mask or one per band
     values = [
-        None if masked else value
-        for value, masked in zip(point.data.tolist(), (point.mask == 0).tolist(), strict=True)
+        None if hole else value
+        for value, hole in zip(point.data.tolist(), masked.tolist(), strict=True)
     ]
     return JSON({"coordinates": [lon, lat], "values": values, "band_names": point.band_names})
 

@@ -168,14 +168,39 @@ def _grid(poses: Poses, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.nd
     return np.broadcast_to(u, shape), np.broadcast_to(v, shape)
 
 
+def _rays(
+    camera: Intrinsics,
+    rotation: np.ndarray,
+    fx: np.ndarray,
+    fy: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+) -> np.ndarray:
+    """(N, M, 3) unit ECEF rays of pixels (N, M) for rotations (N, 3, 3) camera -> ECEF."""
+    x, y = undistort(camera, (u - camera.cx) / fx[:, None], (v - camera.cy) / fy[:, None])
+    world = (
+        rotation[:, None, :, 0] * x[..., None]
+        + rotation[:, None, :, 1] * y[..., None]
+        + rotation[:, None, :, 2]
+    )
+    return world / np.sqrt(np.sum(world * world, axis=-1, keepdims=True))
+
+
 def pixel_rays(camera: Intrinsics, poses: Poses, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """(N, M, 3) unit ray directions in ECEF of pixels (M,) or (N, M) at N poses."""
     u, v = _grid(poses, u, v)
     fx, fy = _focal(camera, poses)
-    x, y = undistort(camera, (u - camera.cx) / fx[:, None], (v - camera.cy) / fy[:, None])
-    rays = np.stack([x, y, np.ones_like(x)], axis=-1)
-    world = np.einsum("nij,nmj->nmi", _camera_to_ecef(poses), rays)
-    return world / np.linalg.norm(world, axis=-1, keepdims=True)
+    return _rays(camera, _camera_to_ecef(poses), fx, fy, u, v)
+
+
+def _geodetic(origin: np.ndarray, rays: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, ...]:
+    """lon, lat, h of origin + t * ray, NaN where t is NaN (one pyproj call)."""
+    points = origin[:, None, :] + rays * np.nan_to_num(t, nan=0.0)[..., None]
+    lon, lat, h = ecef().transform(
+        points[..., 0], points[..., 1], points[..., 2], direction="INVERSE"
+    )
+    miss = np.isnan(t)
+    return (np.where(miss, np.nan, lon), np.where(miss, np.nan, lat), np.where(miss, np.nan, h))
 
 
 def camera_ecef(poses: Poses) -> np.ndarray:
@@ -211,17 +236,8 @@ def project_pixels(
     origin = camera_ecef(poses)
     rays = pixel_rays(camera, poses, u, v)
     t = intersect_ground(origin, rays, poses.ground, max_range)
-    points = origin[:, None, :] + rays * np.nan_to_num(t, nan=0.0)[..., None]
-    lon, lat, h = ecef().transform(
-        points[..., 0], points[..., 1], points[..., 2], direction="INVERSE"
-    )
-    miss = np.isnan(t)
-    return {
-        "lon": np.where(miss, np.nan, lon),
-        "lat": np.where(miss, np.nan, lat),
-        "h": np.where(miss, np.nan, h),
-        "range": t,
-    }
+    lon, lat, h = _geodetic(origin, rays, t)
+    return {"lon": lon, "lat": lat, "h": h, "range": t}
 
 
 def unproject_points(
@@ -286,48 +302,62 @@ def _subset(poses: Poses, rows: np.ndarray) -> Poses:
 
 
 def footprints(
-    camera: Intrinsics, poses: Poses, max_range: float, per_edge: int = 16, steps: int = 20
+    camera: Intrinsics, poses: Poses, max_range: float, per_edge: int = 4, steps: int = 20
 ) -> Footprints:
     """Frame outlines on the ground for N poses, clipped at the horizon / max range.
 
-    A border pixel whose ray misses is moved towards the principal point (a vectorised
-    bisection in the image) until it sees ground within range; such footprints are `partial`.
-    A pose whose principal point sees no ground has no footprint.
+    The outline samples `per_edge` pixels along each edge (corners included). A border pixel
+    whose ray misses is moved towards the principal point (a vectorised bisection in the
+    image) until it sees ground within range; such footprints are `partial`. A pose whose
+    principal point sees no ground has no footprint. Rotations, camera positions and the
+    final geodetic conversion are computed once for all poses.
     """
-    u, v = outline_pixels(camera, per_edge)
-    origin = camera_ecef(poses)
-    missing = np.isnan(
-        intersect_ground(origin, pixel_rays(camera, poses, u, v), poses.ground, max_range)
-    )
-    uu, vv = (np.broadcast_to(p, missing.shape).copy() for p in (u, v))
+    border_u, border_v = outline_pixels(camera, per_edge)
+    k = border_u.size
+    # the border, then the principal point and its right and lower neighbours (for the GSD)
+    u = np.concatenate([border_u, [camera.cx, camera.cx + 1, camera.cx]])
+    v = np.concatenate([border_v, [camera.cy, camera.cy, camera.cy + 1]])
+    uu, vv = _grid(poses, u, v)
+    uu, vv = uu.copy(), vv.copy()
+    rotation, origin = _camera_to_ecef(poses), camera_ecef(poses)
+    fx, fy = _focal(camera, poses)
+    rays = _rays(camera, rotation, fx, fy, uu, vv)
+    t = intersect_ground(origin, rays, poses.ground, max_range)
+    missing = np.isnan(t[:, :k])
     if missing.any():
         rows, cols = np.nonzero(missing)
-        sub, sub_origin = _subset(poses, rows), origin[rows]
         low, high = np.zeros(rows.size), np.ones(rows.size)  # fraction of the way to the centre
         for _ in range(steps):
             middle = (low + high) / 2
-            pu = (u[cols] + (camera.cx - u[cols]) * middle)[:, None]
-            pv = (v[cols] + (camera.cy - v[cols]) * middle)[:, None]
-            rays = pixel_rays(camera, sub, pu, pv)
-            hit = ~np.isnan(intersect_ground(sub_origin, rays, sub.ground, max_range)[:, 0])
+            pu = (border_u[cols] + (camera.cx - border_u[cols]) * middle)[:, None]
+            pv = (border_v[cols] + (camera.cy - border_v[cols]) * middle)[:, None]
+            probe = _rays(camera, rotation[rows], fx[rows], fy[rows], pu, pv)
+            hit = ~np.isnan(
+                intersect_ground(origin[rows], probe, poses.ground[rows], max_range)[:, 0]
+            )
             high, low = np.where(hit, middle, high), np.where(hit, low, middle)
-        uu[rows, cols] = u[cols] + (camera.cx - u[cols]) * high
-        vv[rows, cols] = v[cols] + (camera.cy - v[cols]) * high
-    ground = project_pixels(camera, poses, uu, vv, max_range)
-    center = project_pixels(
-        camera,
-        poses,
-        np.array([camera.cx, camera.cx + 1, camera.cx]),
-        np.array([camera.cy, camera.cy, camera.cy + 1]),
-        max_range,
-    )
-    valid = ~np.isnan(ground["lon"]).any(axis=1) & ~np.isnan(center["lon"][:, 0])
+        uu[rows, cols] = border_u[cols] + (camera.cx - border_u[cols]) * high
+        vv[rows, cols] = border_v[cols] + (camera.cy - border_v[cols]) * high
+        rays[rows, cols] = _rays(
+            camera,
+            rotation[rows],
+            fx[rows],
+            fy[rows],
+            uu[rows, cols][:, None],
+            vv[rows, cols][:, None],
+        )[:, 0]
+        t[rows, cols] = intersect_ground(
+            origin[rows], rays[rows, cols][:, None, :], poses.ground[rows], max_range
+        )[:, 0]
+    lon, lat, _ = _geodetic(origin, rays, t)
+    valid = ~np.isnan(lon).any(axis=1)
+    center = {"lon": lon[:, k:], "lat": lat[:, k:]}
     return Footprints(
-        lon=np.where(valid[:, None], ground["lon"], np.nan),
-        lat=np.where(valid[:, None], ground["lat"], np.nan),
+        lon=np.where(valid[:, None], lon[:, :k], np.nan),
+        lat=np.where(valid[:, None], lat[:, :k], np.nan),
         partial=missing.any(axis=1) & valid,
         valid=valid,
-        center_ground=np.stack([center["lon"][:, 0], center["lat"][:, 0]], -1),
+        center_ground=np.stack([lon[:, k], lat[:, k]], -1),
         gsd_m=_gsd(center),
     )
 

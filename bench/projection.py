@@ -1,0 +1,166 @@
+"""Projection benchmark: pixels and footprints per second, against cameratransform.
+
+    .venv/bin/python bench/projection.py [--frames 108000] [--ct-frames 2000] [--batch]
+
+1. 10^6 pixels at one pose, pixel -> ground: skyspace (vectorised numpy + pyproj) and
+   cameratransform (`spaceFromImage`), median of 3 runs each.
+2. Footprints (the frame outline, 64 border pixels, to the ground) for a flight whose pose
+   changes every frame: skyspace for all frames at once; cameratransform re-posed frame by
+   frame (timed on --ct-frames frames, the rate extrapolated).
+3. With --batch: footprints of the benchmark-sized batch (1,500 clips, 1.8 million frames)
+   computed, and stored with binary COPY into PostGIS (flights loaded by bench/ingest.py's
+   generator first). Goals: computed < 10 s, stored < 30 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.geometry.camera import from_spec
+from app.geometry.projection import Poses, outline_pixels, project_pixels
+
+CAMERA = from_spec({"width": 3840, "height": 2160, "hfov_deg": 82.0})
+
+
+def timed(action, runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def flight_poses(frames: int, seed: int = 1) -> Poses:
+    """A wandering flight: position, height and gimbal change every frame."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(frames) / 30.0
+    return Poses(
+        lon=8.5 + 0.0001 * np.sin(t / 30),
+        lat=47.3 + 0.00001 * t,
+        height=80 + 20 * np.sin(t / 50),
+        yaw=(t * 3) % 360,
+        pitch=-60 + 25 * np.sin(t / 20) + rng.normal(0, 0.5, frames),
+        roll=rng.normal(0, 1, frames),
+        ground=np.zeros(frames),
+    )
+
+
+def cameratransform_camera(ct):
+    return ct.Camera(
+        ct.RectilinearProjection(focallength_px=CAMERA.fx, image=(CAMERA.width, CAMERA.height)),
+        ct.SpatialOrientation(elevation_m=100, tilt_deg=30, heading_deg=0, roll_deg=0),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--frames", type=int, default=108_000)
+    parser.add_argument("--ct-frames", type=int, default=2_000)
+    parser.add_argument("--batch", action="store_true")
+    args = parser.parse_args()
+    import cameratransform as ct
+
+    rng = np.random.default_rng(0)
+    u, v = rng.uniform(0, CAMERA.width, 1_000_000), rng.uniform(0, CAMERA.height, 1_000_000)
+    pose = Poses.one(8.5, 47.3, 100.0, 0.0, -60.0, 0.0)
+    ours = timed(lambda: project_pixels(CAMERA, pose, u, v, 5000.0))
+    camera = cameratransform_camera(ct)
+    points = np.column_stack([u, v])
+    theirs = timed(lambda: camera.spaceFromImage(points))
+    print(
+        f"pixels, 10^6 at one pose: skyspace {1e6 / ours / 1e6:6.2f} M px/s | "
+        f"cameratransform {1e6 / theirs / 1e6:6.2f} M px/s | ratio {theirs / ours:.2f}x "
+        "(goal >= 1.0x)"
+    )
+
+    from app.geometry.projection import footprints
+
+    poses = flight_poses(args.frames)
+    ours = timed(lambda: footprints(CAMERA, poses, 5000.0), runs=1)
+    outline = np.column_stack(outline_pixels(CAMERA, 16))
+    count = min(args.ct_frames, args.frames)
+
+    def reposed() -> None:
+        for i in range(count):
+            camera.elevation_m = float(poses.height[i])
+            camera.tilt_deg = float(90 + poses.pitch[i])
+            camera.heading_deg = float(poses.yaw[i])
+            camera.roll_deg = float(poses.roll[i])
+            camera.spaceFromImage(outline)
+
+    theirs = timed(reposed, runs=1) * args.frames / count
+    ours_rate, theirs_rate = args.frames / ours, args.frames / theirs
+    print(
+        f"footprints, {args.frames:,} frames: skyspace {ours_rate:>10,.0f}/s | "
+        f"cameratransform {theirs_rate:>8,.0f}/s (re-posed per frame, {count:,} timed) | "
+        f"ratio {ours_rate / theirs_rate:.0f}x (goal >= 100x)"
+    )
+    if args.batch:
+        batch()
+
+
+def batch() -> None:
+    from sqlalchemy import create_engine, text
+
+    from app.db.batch import ingest_paths
+    from app.db.flights import load_samples
+    from app.db.footprints import compute, copy_footprints
+    from app.geometry.poses import poses_from_samples
+    from bench.ingest import bench_database, write_batch
+    from tests.conftest import drop_database
+
+    paths = write_batch(1500, 1200)
+    admin, name, url = bench_database()
+    engine = create_engine(url)
+    try:
+        print("loading the 1,500-clip batch ...", flush=True)
+        ids = ingest_paths(engine, paths).flight_ids
+        with engine.connect() as conn:
+            flights = [(fid, load_samples(conn, fid)) for fid in ids]
+        all_samples = {k: np.concatenate([s[k] for _, s in flights]) for k in flights[0][1]}
+        poses = poses_from_samples(all_samples, reference="takeoff", takeoff_elevation=0.0)
+        started = time.perf_counter()
+        prints = compute(CAMERA, poses, 5000.0)
+        computed = time.perf_counter() - started
+        started = time.perf_counter()
+        offset = 0
+        for flight_id, samples in flights:
+            n = samples["t"].size
+            part = type(prints)(
+                *(
+                    getattr(prints, f)[offset : offset + n]
+                    for f in ("lon", "lat", "partial", "valid", "center_ground", "gsd_m")
+                )
+            )
+            with engine.begin() as conn:
+                copy_footprints(
+                    conn,
+                    flight_id,
+                    samples["t"],
+                    part,
+                    np.stack([samples["lon"], samples["lat"]], -1),
+                )
+            offset += n
+        stored = time.perf_counter() - started
+        with engine.connect() as conn:
+            total = conn.execute(text("SELECT count(*) FROM footprints")).scalar_one()
+        print(
+            f"batch: {len(poses):,} frames, footprints computed in {computed:.1f} s "
+            f"(goal < 10 s), {total:,} stored in {stored:.1f} s (goal < 30 s)"
+        )
+    finally:
+        engine.dispose()
+        drop_database(admin, name)
+
+
+if __name__ == "__main__":
+    main()
