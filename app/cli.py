@@ -212,6 +212,27 @@ def footprints(
         engine.dispose()
 
 
+@cli.command()
+def demo(
+    real: Annotated[
+        bool, typer.Option(help="Also load ../shared/data (Kampala, Brighton).")
+    ] = False,
+) -> None:
+    """Load the synthetic demo world (idempotent): a city COG, its landmarks, three flights."""
+    from sqlalchemy import create_engine
+
+    from app.demo import load_demo, load_real
+
+    settings = Settings()
+    engine = create_engine(_database_url(start=False))
+    try:
+        load_demo(engine, settings, echo=lambda line: typer.echo(line, err=True))
+        if real:
+            load_real(engine, settings, echo=lambda line: typer.echo(line, err=True))
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
     """Console entry point: one-line errors instead of tracebacks."""
     try:

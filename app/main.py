@@ -14,6 +14,7 @@ from app.api import camera, flights, health, scenes, tiles
 from app.api.errors import install_error_handlers
 from app.api.responses import JSON
 from app.api.security import ApiKeyGuard
+from app.api.viewer import mount_viewer
 from app.db.engine import make_async_pool, make_engine, read_only, resolve_database_url
 from app.raster.service import Imagery, configure_gdal
 from app.settings import Settings
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(flights.router)
     app.include_router(scenes.router)
     app.include_router(camera.router)
+    mount_viewer(app)
     app.include_router(tiles.router)
 
     if settings.api_key is not None:

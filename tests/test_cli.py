@@ -7,8 +7,18 @@ import pytest
 
 from tests.conftest import ROOT
 
-COMMANDS = [[], ["serve"], ["migrate"], ["ingest"], ["footprints"], ["db"], ["db", "up"],
-            ["db", "down"], ["db", "url"], ["db", "wait"]]
+COMMANDS = [
+    [],
+    ["serve"],
+    ["migrate"],
+    ["ingest"],
+    ["footprints"],
+    ["db"],
+    ["db", "up"],
+    ["db", "down"],
+    ["db", "url"],
+    ["db", "wait"],
+]
 
 
 def _run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
