@@ -261,3 +261,20 @@ def test_every_real_srt_uploads(client: TestClient) -> None:
     for path in sorted((SHARED_DATA / "srt").glob("*.[sS][rR][tT]")):
         reply = upload(client, path.name, path.read_bytes())
         assert reply.status_code == 201, (path.name, reply.text)
+
+
+def test_dji_txt_log_export_is_detected(client: TestClient) -> None:
+    rows = [
+        "CUSTOM.updateTime [local],OSD.flyTime [s],OSD.latitude,OSD.longitude,OSD.height [ft],"
+        "OSD.yaw,OSD.pitch,OSD.roll,GIMBAL.pitch,GIMBAL.roll,GIMBAL.yaw"
+    ]
+    for i in range(4):
+        rows.append(
+            f"12:00:0{i},{i * 0.5},{46.5 + i * 1e-5},{7.5},{328.084},{90},{-2},{0},{-45},{0},{91}"
+        )
+    reply = upload(client, "DJIFlightRecord.csv", "\n".join(rows).encode())
+    assert reply.status_code == 201, reply.text
+    pose = client.get(f"/flights/{reply.json()['id']}/pose", params={"t": 1.0}).json()
+    assert pose["alt_takeoff"] == pytest.approx(100.0, abs=1e-3)  # 328.084 ft
+    assert (pose["yaw"], pose["gimbal_pitch"], pose["gimbal_yaw"]) == (90, -45, 91)
+    assert reply.json()["duration_s"] == 1.5

@@ -135,3 +135,37 @@ def test_viewer_shows_the_demo_world_and_scrubs_a_flight(demo_server: str, tmp_p
     assert not console_errors, console_errors
     assert not failed, failed
     assert not state_errors, state_errors
+
+
+def test_demo_is_idempotent_and_real_data_loads(settings, clean_db: Engine) -> None:
+    from sqlalchemy import text
+
+    from app.demo import SHARED, load_real
+
+    assert load_demo(clean_db, settings, echo=lambda line: None) is True
+    assert load_demo(clean_db, settings, echo=lambda line: None) is False
+    with clean_db.connect() as conn:
+        counts = conn.execute(
+            text(
+                "SELECT (SELECT count(*) FROM flights), (SELECT count(*) FROM scenes), "
+                "(SELECT count(*) FROM features), (SELECT count(*) FROM footprints)"
+            )
+        ).one()
+    assert counts[0] == 3 and counts[1] == 1 and counts[2] > 100 and counts[3] > 1000
+    if not SHARED.exists():
+        pytest.skip("real data not present")
+    load_real(clean_db, settings, echo=lambda line: None)
+    load_real(clean_db, settings, echo=lambda line: None)
+    with clean_db.connect() as conn:
+        names = conn.execute(text("SELECT name FROM scenes ORDER BY id")).scalars().all()
+        kampala = conn.execute(
+            text("SELECT count(*) FROM features WHERE source = 'kampala-osm'")
+        ).scalar_one()
+        brighton = conn.execute(
+            text(
+                "SELECT count(*) FROM footprints p JOIN flights f ON f.id = p.flight_id "
+                "WHERE f.name = 'Brighton photo flight'"
+            )
+        ).scalar_one()
+    assert names == ["demo: synthetic city", "Kampala drone mosaic", "Brighton orthophoto"]
+    assert kampala == 206 and brighton == 18
