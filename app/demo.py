@@ -20,7 +20,6 @@ from app.db.features import insert_features
 from app.db.flights import FlightOptions
 from app.db.footprints import store_with_footprints
 from app.ingest import parse_file
-from app.raster.inspect import describe
 from app.settings import Settings
 from app.synthetic.flights import to_srt
 from app.synthetic.scenes import write_geotiff
@@ -40,19 +39,10 @@ def _scene_exists(engine: Engine, name: str) -> bool:
         )
 
 
-def _register(engine: Engine, name: str, path: str, kind: str) -> int:
-    facts = describe(path)
-    with engine.begin() as conn:
-        return catalogue.insert_scene(
-            conn,
-            name=name,
-            uri=path,
-            kind=kind,
-            acquired_at=None,
-            facts=facts,
-            converted=False,
-            properties={},
-        )
+def _register(engine: Engine, name: str, path: str, kind: str, settings: Settings) -> int:
+    return catalogue.register_raster(
+        engine, settings.upload_dir, name=name, path=path, kind=kind, acquired_at=None, managed=None
+    )
 
 
 def load_demo(engine: Engine, settings: Settings, echo=print) -> bool:
@@ -89,7 +79,8 @@ def load_demo(engine: Engine, settings: Settings, echo=print) -> bool:
                 settings.max_range_m,
             )
         echo(f"flight {flight_id} 'demo {name}': {len(track)} samples, {count} footprints")
-    scene_id = _register(engine, DEMO_SCENE, str(cog), "aerial")  # last: marks the demo loaded
+    # the scene goes last: its presence is what marks the demo as loaded
+    scene_id = _register(engine, DEMO_SCENE, str(cog), "aerial", settings)
     echo(f"scene {scene_id} '{DEMO_SCENE}' and {len(world.features)} features")
     return True
 
@@ -101,7 +92,7 @@ def load_real(engine: Engine, settings: Settings, echo=print) -> None:
     kampala = SHARED / "kampala" / "DERIVED_kampala_oam_z21_mosaic_3857_cog.tif"
     ortho = SHARED / "brighton" / "DERIVED_ortho_from_model_laz_0.10m_cog.tif"
     if not _scene_exists(engine, "Kampala drone mosaic"):
-        _register(engine, "Kampala drone mosaic", str(kampala), "aerial")
+        _register(engine, "Kampala drone mosaic", str(kampala), "aerial", settings)
         buildings = json.loads((SHARED / "kampala" / "labels_osm_buildings.geojson").read_text())
         with engine.begin() as conn:
             insert_features(
@@ -114,7 +105,7 @@ def load_real(engine: Engine, settings: Settings, echo=print) -> None:
             )
         echo("Kampala mosaic and OSM buildings loaded")
     if not _scene_exists(engine, "Brighton orthophoto"):
-        _register(engine, "Brighton orthophoto", str(ortho), "aerial")
+        _register(engine, "Brighton orthophoto", str(ortho), "aerial", settings)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
             for photo in sorted((SHARED / "brighton" / "images").glob("*.JPG")):

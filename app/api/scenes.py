@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -25,7 +24,6 @@ from app.api.responses import JSON, GeoJSON
 from app.db import scenes as catalogue
 from app.db.scenes import SceneRef
 from app.errors import InvalidInput, NotFound, TooLarge
-from app.raster.inspect import convert_to_cog, describe
 from app.raster.render import FORMATS, render_image
 from app.raster.service import (
     Imagery,
@@ -217,47 +215,6 @@ def scene_feature(row: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------- catalogue
 
 
-def _register(
-    engine: Any,
-    settings: Settings,
-    *,
-    name: str,
-    path: str,
-    kind: str,
-    acquired_at: datetime | None,
-    managed: Path | None,
-) -> int:
-    """Inspect, convert to COG when needed, store; files we made are removed on failure."""
-    made: list[Path] = [managed] if managed else []
-    try:
-        facts = describe(path)
-        converted = False
-        if not facts.is_cog:
-            target = settings.upload_dir / f"{uuid.uuid4().hex}.cog.tif"
-            convert_to_cog(path, target)
-            made.append(target)
-            if managed:
-                managed.unlink(missing_ok=True)
-                made.remove(managed)
-            path, converted = str(target), True
-            facts = describe(path)
-        with engine.begin() as conn:
-            return catalogue.insert_scene(
-                conn,
-                name=name,
-                uri=path,
-                kind=kind,
-                acquired_at=acquired_at,
-                facts=facts,
-                converted=converted,
-                properties={"managed_file": str(made[-1])} if made else {},
-            )
-    except BaseException:
-        for file in made:
-            file.unlink(missing_ok=True)
-        raise
-
-
 async def _read_upload(request: Request, settings: Settings) -> tuple[Path, dict[str, str]]:
     form = await request.form(max_part_size=settings.max_upload_mb * 1024 * 1024)
     upload = form.get("file")
@@ -320,9 +277,9 @@ async def create_scene(request: Request, engine: EngineDep, settings: SettingsDe
             managed.unlink(missing_ok=True)
         raise
     scene_id = await run_in_threadpool(
-        _register,
+        catalogue.register_raster,
         engine,
-        settings,
+        settings.upload_dir,
         name=name,
         path=path,
         kind=kind,
@@ -396,44 +353,15 @@ def _parse_tail(tail: str) -> tuple[int, int, str | None]:
     return int(match.group(1)), int(match.group(2) or 1), _format(match.group(3))
 
 
-def _tile_reply(
-    request: Request,
-    engine: Any,
-    imagery: Imagery,
-    settings: Settings,
-    scene_id: int,
-    tms_id: str,
-    z: int,
-    x: int,
-    tail: str,
-    tilesize: int | None,
-    buffer: float | None,
-    options: ReadOptions,
-    render: RenderOptions,
-) -> Response:
-    y, scale, fmt = _parse_tail(tail)
-    tms = tile_matrix_set(tms_id)
-    scene = _scene(engine, scene_id)
-    size = tilesize or 256 * scale
-
-    def make() -> ImageData:
-        reader = imagery.reader(scene, tms)
-        if not reader.tile_exists(x, y, z):
-            raise NotFound(f"tile {z}/{x}/{y} is outside the scene", code="tile_outside_bounds")
-        return reader.tile(x, y, z, tilesize=size, buffer=buffer, **options.as_kwargs())
-
-    return image_reply(request, imagery, settings, [scene], make, fmt, render)
-
-
 TileSize = Annotated[int | None, Query(gt=0, le=2048, description="Tile size in pixels")]
 Buffer = Annotated[float | None, Query(ge=0, le=256, description="Pixels added on each side")]
 
 
 @router.get("/scenes/{scene_id}/tiles/{tms}/{z}/{x}/{tail}", summary="A map tile of a scene")
+@router.get("/scenes/{scene_id}/tiles/{z}/{x}/{tail}", summary="A WebMercatorQuad tile")
 def scene_tile(
     request: Request,
     scene_id: int,
-    tms: str,
     z: int,
     x: int,
     tail: str,
@@ -442,58 +370,23 @@ def scene_tile(
     settings: SettingsDep,
     options: ReadDep,
     render: RenderDep,
+    tms: str = "WebMercatorQuad",
     tilesize: TileSize = None,
     buffer: Buffer = None,
 ) -> Response:
-    """`{y}[@{scale}x][.{format}]` in any morecantile tile matrix set."""
-    return _tile_reply(
-        request,
-        engine,
-        imagery,
-        settings,
-        scene_id,
-        tms,
-        z,
-        x,
-        tail,
-        tilesize,
-        buffer,
-        options,
-        render,
-    )
+    """`{y}[@{scale}x][.{format}]` in any morecantile tile matrix set (default WebMercatorQuad)."""
+    y, scale, fmt = _parse_tail(tail)
+    matrix_set = tile_matrix_set(tms)
+    scene = _scene(engine, scene_id)
+    size = tilesize or 256 * scale
 
+    def make() -> ImageData:
+        reader = imagery.reader(scene, matrix_set)
+        if not reader.tile_exists(x, y, z):
+            raise NotFound(f"tile {z}/{x}/{y} is outside the scene", code="tile_outside_bounds")
+        return reader.tile(x, y, z, tilesize=size, buffer=buffer, **options.as_kwargs())
 
-@router.get("/scenes/{scene_id}/tiles/{z}/{x}/{tail}", summary="A WebMercatorQuad tile")
-def scene_tile_default(
-    request: Request,
-    scene_id: int,
-    z: int,
-    x: int,
-    tail: str,
-    engine: ReadEngineDep,
-    imagery: ImageryDep,
-    settings: SettingsDep,
-    options: ReadDep,
-    render: RenderDep,
-    tilesize: TileSize = None,
-    buffer: Buffer = None,
-) -> Response:
-    """The same as the tile above in the default WebMercatorQuad."""
-    return _tile_reply(
-        request,
-        engine,
-        imagery,
-        settings,
-        scene_id,
-        "WebMercatorQuad",
-        z,
-        x,
-        tail,
-        tilesize,
-        buffer,
-        options,
-        render,
-    )
+    return image_reply(request, imagery, settings, [scene], make, fmt, render)
 
 
 def _template_query(request: Request, drop: tuple[str, ...] = ("tile_format", "tile_scale")) -> str:

@@ -14,19 +14,9 @@ from sqlalchemy import Connection, text
 from app.db.copy import Column, encode
 from app.errors import InvalidInput, NotFound
 from app.geometry.frames import WGS84
-from app.ingest.track import COLUMN, Track
+from app.ingest.track import COLUMN, FIELDS, Track
 
-POSE_FIELDS = (
-    "alt_agl",
-    "alt_takeoff",
-    "alt_msl",
-    "yaw",
-    "pitch",
-    "roll",
-    "gimbal_yaw",
-    "gimbal_pitch",
-    "gimbal_roll",
-)
+POSE_FIELDS = FIELDS[FIELDS.index("alt_agl") : FIELDS.index("gimbal_roll") + 1]
 SAMPLE_COLUMNS = ("t", "time", "lon", "lat", "z", *POSE_FIELDS, "frame", "focal35_mm", "zoom")
 ALTITUDE_REFERENCES = ("agl", "takeoff", "msl")
 

@@ -49,21 +49,7 @@ def compute(camera: Intrinsics, poses: Poses, max_range: float) -> Footprints:
     parts = []
     for start in range(0, len(poses), CHUNK):
         rows = np.arange(start, min(start + CHUNK, len(poses)))
-        sub = Poses(
-            *(
-                None if a is None else np.asarray(a)[rows]
-                for a in (
-                    poses.lon,
-                    poses.lat,
-                    poses.height,
-                    poses.yaw,
-                    poses.pitch,
-                    poses.roll,
-                    poses.ground,
-                    poses.zoom,
-                )
-            )
-        )
+        sub = poses.take(rows)
         parts.append(footprints(camera, sub, max_range))
     return Footprints(
         *(

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
 from shapely import to_wkb
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
 from app.errors import NotFound
-from app.raster.inspect import RasterFacts
+from app.raster.inspect import RasterFacts, convert_to_cog, describe
 
 SCENE_COLUMNS = """
     s.id, s.name, s.uri, s.kind, s.acquired_at, s.crs, s.resolution_m, s.width, s.height,
@@ -191,3 +193,47 @@ def mosaic_bounds(conn: Connection, kind: str | None) -> tuple[float, float, flo
         params,
     ).one()
     return None if row[0] is None else (row[0], row[1], row[2], row[3])
+
+
+def register_raster(
+    engine: Engine,
+    upload_dir: Path,
+    *,
+    name: str,
+    path: str,
+    kind: str,
+    acquired_at: datetime | None,
+    managed: Path | None,
+) -> int:
+    """Inspect a raster, convert it to a COG when needed, store the scene; returns its id.
+
+    Files skyspace made (an upload, a conversion) are removed when anything fails.
+    """
+    made: list[Path] = [managed] if managed else []
+    try:
+        facts = describe(path)
+        converted = False
+        if not facts.is_cog:
+            target = upload_dir / f"{uuid.uuid4().hex}.cog.tif"
+            convert_to_cog(path, target)
+            made.append(target)
+            if managed:
+                managed.unlink(missing_ok=True)
+                made.remove(managed)
+            path, converted = str(target), True
+            facts = describe(path)
+        with engine.begin() as conn:
+            return insert_scene(
+                conn,
+                name=name,
+                uri=path,
+                kind=kind,
+                acquired_at=acquired_at,
+                facts=facts,
+                converted=converted,
+                properties={"managed_file": str(made[-1])} if made else {},
+            )
+    except BaseException:
+        for file in made:
+            file.unlink(missing_ok=True)
+        raise

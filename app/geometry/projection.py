@@ -71,6 +71,24 @@ class Poses:
     def __len__(self) -> int:
         return int(np.asarray(self.lon).size)
 
+    def take(self, rows: np.ndarray) -> Poses:
+        """The poses at the given indexes."""
+        return Poses(
+            *(
+                None if values is None else np.asarray(values)[rows]
+                for values in (
+                    self.lon,
+                    self.lat,
+                    self.height,
+                    self.yaw,
+                    self.pitch,
+                    self.roll,
+                    self.ground,
+                    self.zoom,
+                )
+            )
+        )
+
 
 def _enu_basis(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """(N, 3, 3) rotation ENU -> ECEF (columns: east, north, up in ECEF)."""
