@@ -26,7 +26,14 @@ from app.geometry.camera import CameraSpecError, Intrinsics
 from app.geometry.cameras import resolve_camera
 from app.geometry.frames import WGS84
 from app.geometry.poses import ground_elevation, poses_from_samples
-from app.geometry.projection import Poses, footprints, project_pixels, unproject_points
+from app.geometry.projection import (
+    Poses,
+    footprints,
+    project_pixels,
+    project_pixels_on_terrain,
+    unproject_points,
+)
+from app.raster.dem import dem_sampler
 from app.raster.service import read_errors, tile_matrix_set
 
 router = APIRouter(tags=["camera"])
@@ -104,21 +111,49 @@ def _check_pixels(camera: Intrinsics, u: np.ndarray, v: np.ndarray) -> None:
         )
 
 
+def _project(
+    request: Request,
+    conn: Any,
+    camera: Intrinsics,
+    poses: Poses,
+    u: np.ndarray,
+    v: np.ndarray,
+    max_range: float,
+    dem: int | None,
+) -> dict[str, np.ndarray]:
+    """Pixels to the level ground, or to the terrain of a `kind=dem` scene."""
+    if dem is None:
+        return project_pixels(camera, poses, u, v, max_range)
+    ref = scene_ref(conn, dem)
+    kind = conn.execute(text("SELECT kind FROM scenes WHERE id = :id"), {"id": dem}).scalar_one()
+    if kind != "dem":
+        raise InvalidInput(f"scene {dem} is a {kind} scene, not a dem")
+    terrain, heights = dem_sampler(
+        request.app.state.imagery, ref, float(poses.lon[0]), float(poses.lat[0]), max_range
+    )
+    return project_pixels_on_terrain(camera, poses, u, v, max_range, terrain, heights)
+
+
+Dem = Annotated[int | None, Query(description="A kind=dem scene: meet its terrain")]
+
+
 @router.get("/flights/{flight_id}/project", summary="A frame pixel to the ground")
 def project_one(
+    request: Request,
     flight_id: int,
     engine: ReadEngineDep,
     settings: SettingsDep,
     t: Annotated[str, Query(description="t seconds or ISO instant")],
     u: Annotated[float, Query(description="Pixel column (right)")],
     v: Annotated[float, Query(description="Pixel row (down)")],
+    dem: Dem = None,
 ) -> JSON:
     """lon, lat and distances of what pixel (u, v) sees at t; `intersects: false` for sky."""
+    us, vs = np.array([u], float), np.array([v], float)
     with engine.connect() as conn:
         _, camera, poses, pose = _pose_and_camera(conn, flight_id, t)
-    us, vs = np.array([u], float), np.array([v], float)
-    _check_pixels(camera, us, vs)
-    result = project_pixels(camera, poses, us, vs, settings.max_range_m)
+        _check_pixels(camera, us, vs)
+        result = _project(request, conn, camera, poses, us, vs, settings.max_range_m, dem)
     return JSON(
         {"flight_id": flight_id, "t": pose["t"], "u": u, "v": v, **_ground_reply(result, poses, 0)}
     )
@@ -133,14 +168,21 @@ class PixelsBody(BaseModel):
 
 @router.post("/flights/{flight_id}/project", summary="Many frame pixels to the ground")
 def project_many(
-    flight_id: int, body: PixelsBody, engine: ReadEngineDep, settings: SettingsDep
+    request: Request,
+    flight_id: int,
+    body: PixelsBody,
+    engine: ReadEngineDep,
+    settings: SettingsDep,
+    dem: Dem = None,
 ) -> JSON:
     """One result per pixel, in order."""
+    pixels = np.asarray(body.pixels, dtype=float)
     with engine.connect() as conn:
         _, camera, poses, pose = _pose_and_camera(conn, flight_id, str(body.t))
-    pixels = np.asarray(body.pixels, dtype=float)
-    _check_pixels(camera, pixels[:, 0], pixels[:, 1])
-    result = project_pixels(camera, poses, pixels[:, 0], pixels[:, 1], settings.max_range_m)
+        _check_pixels(camera, pixels[:, 0], pixels[:, 1])
+        result = _project(
+            request, conn, camera, poses, pixels[:, 0], pixels[:, 1], settings.max_range_m, dem
+        )
     return JSON(
         {
             "flight_id": flight_id,

@@ -16,6 +16,7 @@ intersection: the result is NaN, never a wrong point.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -390,3 +391,80 @@ def _gsd(center: dict[str, np.ndarray]) -> np.ndarray:
         _, _, dy = WGS84.inv(lon[ok, 0], lat[ok, 0], lon[ok, 2], lat[ok, 2])
         gsd[ok] = np.sqrt(np.asarray(dx) * np.asarray(dy))
     return gsd
+
+
+def intersect_terrain(
+    origin: np.ndarray,
+    rays: np.ndarray,
+    terrain: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    heights: tuple[float, float],
+    max_range: float,
+    step: float,
+    refine: int = 30,
+) -> np.ndarray:
+    """Distance along each ray to its first crossing of a terrain surface; NaN for none.
+
+    `terrain(lon, lat)` gives heights (NaN where unknown) between `heights` = (lowest, highest).
+    Each ray (origin (N, 3), rays (N, M, 3), ECEF) is only marched where it can meet the
+    terrain: from where it comes down to the highest height to where it reaches the lowest,
+    every `step` metres; the first step that ends below the terrain is refined by bisection.
+    """
+    low_h, high_h = heights
+    n = origin.shape[0]
+    start = intersect_ground(origin, rays, np.full(n, high_h), max_range)
+    camera_h = np.asarray(ecef().transform(*origin.T, direction="INVERSE")[2])
+    start = np.where(np.isnan(start) & (camera_h <= high_h)[:, None], 0.0, start)
+    end = intersect_ground(origin, rays, np.full(n, low_h), max_range)
+    end = np.where(np.isnan(end), max_range, end)
+    t_hit = np.full(rays.shape[:2], np.nan)
+    previous = start.copy()
+    k = 1
+    while True:
+        t = start + k * step
+        active = np.isnan(t_hit) & ~np.isnan(start) & (previous < end)
+        if not active.any():
+            break
+        rows, cols = np.nonzero(active)
+        reach = np.minimum(t[rows, cols], end[rows, cols])
+        below = _below(origin[rows], rays[rows, cols], reach, terrain)
+        if below.any():
+            hit_rows, hit_cols = rows[below], cols[below]
+            low, high = previous[hit_rows, hit_cols], reach[below]
+            for _ in range(refine):
+                middle = (low + high) / 2
+                under = _below(origin[hit_rows], rays[hit_rows, hit_cols], middle, terrain)
+                high, low = np.where(under, middle, high), np.where(under, low, middle)
+            t_hit[hit_rows, hit_cols] = high
+        previous[rows, cols] = reach
+        k += 1
+    return t_hit
+
+
+def _below(
+    origin: np.ndarray,
+    rays: np.ndarray,
+    t: np.ndarray,
+    terrain: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """Whether origin + t * ray is at or under the terrain (False where it is unknown)."""
+    points = origin + rays * t[:, None]
+    lon, lat, h = ecef().transform(points[:, 0], points[:, 1], points[:, 2], direction="INVERSE")
+    return np.asarray(h) <= terrain(np.asarray(lon), np.asarray(lat))
+
+
+def project_pixels_on_terrain(
+    camera: Intrinsics,
+    poses: Poses,
+    u: np.ndarray,
+    v: np.ndarray,
+    max_range: float,
+    terrain: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    heights: tuple[float, float],
+    step: float = 1.0,
+) -> dict[str, np.ndarray]:
+    """Like `project_pixels`, but against a terrain model (a DEM) instead of a level ground."""
+    origin = camera_ecef(poses)
+    rays = pixel_rays(camera, poses, u, v)
+    t = intersect_terrain(origin, rays, terrain, heights, max_range, step)
+    lon, lat, h = _geodetic(origin, rays, t)
+    return {"lon": lon, "lat": lat, "h": h, "range": t}

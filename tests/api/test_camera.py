@@ -282,3 +282,47 @@ def test_oblique_orbit_footprints_face_the_centre(client: TestClient) -> None:
         ).json()
         _, _, off = GEOD.inv(ORIGIN[0], ORIGIN[1], center["lon"], center["lat"])
         assert off < 1.0, "the camera looks at the orbit's centre"
+
+
+def test_projection_onto_a_dem_scene(client: TestClient, data_dir) -> None:
+    north = np.linspace(0.0, 100.0, 11)
+    flight = upload(
+        client,
+        from_enu_path(
+            np.zeros_like(north), north, origin=ORIGIN, fps=1.0, altitude=80.0, gimbal_pitch=-90.0
+        ),
+        takeoff_elevation="0",
+    )
+    step_lat = ORIGIN[1] + 20 / 111_200  # a 30 m high plateau starts 20 m north of the start
+    heights = np.zeros((1, 400, 400), dtype=np.float32)
+    lats = np.linspace(ORIGIN[1] + 0.002, ORIGIN[1] - 0.002, 400)
+    heights[0, lats >= step_lat, :] = 30.0
+    path = write_geotiff(
+        data_dir / "dem.tif",
+        heights,
+        crs="EPSG:4326",
+        bounds=(ORIGIN[0] - 0.002, ORIGIN[1] - 0.002, ORIGIN[0] + 0.002, ORIGIN[1] + 0.002),
+    )
+    dem = client.post("/scenes", json={"name": "dem", "uri": str(path), "kind": "dem"}).json()
+    params = {"t": 0, "u": 960, "v": 0}
+    level = client.get(f"/flights/{flight['id']}/project", params=params).json()
+    terrain = client.get(
+        f"/flights/{flight['id']}/project", params={**params, "dem": dem["id"]}
+    ).json()
+    assert terrain["h"] == pytest.approx(30.0, abs=0.05), "the top of the frame sees the plateau"
+    assert terrain["range_m"] == pytest.approx(level["range_m"] * 50 / 80, rel=1e-3)
+    nadir = client.get(
+        f"/flights/{flight['id']}/project", params={"t": 0, "u": 960, "v": 540, "dem": dem["id"]}
+    ).json()
+    assert nadir["h"] == pytest.approx(0.0, abs=0.05) and nadir["range_m"] == pytest.approx(
+        80.0, abs=0.05
+    )
+    many = client.post(
+        f"/flights/{flight['id']}/project",
+        params={"dem": dem["id"]},
+        json={"t": 0, "pixels": [[960, 0], [960, 540]]},
+    ).json()
+    assert [round(p["h"]) for p in many["points"]] == [30, 0]
+    scene = client.post("/scenes", json={"name": "img", "uri": str(path), "kind": "aerial"}).json()
+    wrong = client.get(f"/flights/{flight['id']}/project", params={**params, "dem": scene["id"]})
+    assert wrong.status_code == 422 and "not a dem" in wrong.json()["detail"]

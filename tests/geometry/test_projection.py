@@ -192,3 +192,24 @@ def test_camera_table() -> None:
     assert resolve_camera(None, "unknown") is None
     with pytest.raises(CameraSpecError):
         resolve_camera({"model": "nope"}, None)
+
+
+def test_ray_marching_meets_the_terrain_first() -> None:
+    from app.geometry.projection import project_pixels_on_terrain
+
+    def plateau(lon, lat):
+        return np.where(lat > 47.3005, 30.0, np.where(lat < 47.2, np.nan, 0.0))
+
+    oblique = Poses.one(8.5, 47.3, 100.0, 0.0, -30.0, 0.0)
+    flat = project_pixels(CAMERA, oblique, np.array([CAMERA.cx]), np.array([CAMERA.cy]), 5000)
+    hill = project_pixels_on_terrain(
+        CAMERA, oblique, np.array([CAMERA.cx]), np.array([CAMERA.cy]), 5000, plateau, (0.0, 30.0)
+    )
+    assert flat["range"][0, 0] == pytest.approx(200.0, abs=0.01)
+    assert hill["range"][0, 0] == pytest.approx(140.0, abs=0.01), "(100 - 30) / sin 30°"
+    assert hill["h"][0, 0] == pytest.approx(30.0, abs=0.01)
+    level = Poses.one(8.5, 47.3, 100.0, 0.0, 5.0, 0.0)
+    sky = project_pixels_on_terrain(
+        CAMERA, level, np.array([CAMERA.cx]), np.array([CAMERA.cy]), 5000, plateau, (0.0, 30.0)
+    )
+    assert np.isnan(sky["range"]).all(), "a ray that never comes down has no point"
