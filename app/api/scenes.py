@@ -394,6 +394,24 @@ def _template_query(request: Request, drop: tuple[str, ...] = ("tile_format", "t
     return ("?" + "&".join(f"{k}={v}" for k, v in items)) if items else ""
 
 
+def _tilejson(
+    name: str, url: str, minzoom: int, maxzoom: int, bounds: tuple[float, float, float, float]
+) -> dict[str, Any]:
+    """A TileJSON 3.0.0 document for one tile URL template."""
+    west, south, east, north = bounds
+    return {
+        "tilejson": "3.0.0",
+        "name": name,
+        "version": "1.0.0",
+        "scheme": "xyz",
+        "tiles": [url],
+        "minzoom": minzoom,
+        "maxzoom": maxzoom,
+        "bounds": [west, south, east, north],
+        "center": [(west + east) / 2, (south + north) / 2, minzoom],
+    }
+
+
 @router.get("/scenes/{scene_id}/{tms}/tilejson.json", summary="TileJSON of a scene")
 def scene_tilejson(
     request: Request,
@@ -417,22 +435,10 @@ def scene_tilejson(
     west, south, east, north = reader.get_geographic_bounds(CRS.from_epsg(4326))
     low = reader.minzoom if minzoom is None else minzoom
     high = reader.maxzoom if maxzoom is None else maxzoom
-    return JSON(
-        {
-            "tilejson": "3.0.0",
-            "name": f"scene {scene_id}",
-            "version": "1.0.0",
-            "scheme": "xyz",
-            "tiles": [
-                f"{base}/scenes/{scene_id}/tiles/{tms}/{{z}}/{{x}}/{{y}}{suffix}"
-                + _template_query(request, ("tile_format", "tile_scale", "minzoom", "maxzoom"))
-            ],
-            "minzoom": low,
-            "maxzoom": high,
-            "bounds": [west, south, east, north],
-            "center": [(west + east) / 2, (south + north) / 2, low],
-        }
+    url = f"{base}/scenes/{scene_id}/tiles/{tms}/{{z}}/{{x}}/{{y}}{suffix}" + _template_query(
+        request, ("tile_format", "tile_scale", "minzoom", "maxzoom")
     )
+    return JSON(_tilejson(f"scene {scene_id}", url, low, high, (west, south, east, north)))
 
 
 @router.get("/scenes/{scene_id}/{tms}/WMTSCapabilities.xml", summary="OGC WMTS capabilities")
@@ -817,21 +823,10 @@ def mosaic_tilejson(
     west, south, east, north = bounds or (-180.0, -85.05, 180.0, 85.05)
     suffix = f".{_format(tile_format)}" if tile_format else ""
     base = str(request.base_url).rstrip("/")
-    return JSON(
-        {
-            "tilejson": "3.0.0",
-            "name": "mosaic",
-            "scheme": "xyz",
-            "tiles": [
-                f"{base}/mosaic/tiles/{tms}/{{z}}/{{x}}/{{y}}{suffix}"
-                + _template_query(request, ("tile_format", "minzoom", "maxzoom"))
-            ],
-            "minzoom": minzoom,
-            "maxzoom": maxzoom,
-            "bounds": [west, south, east, north],
-            "center": [(west + east) / 2, (south + north) / 2, minzoom],
-        }
+    url = f"{base}/mosaic/tiles/{tms}/{{z}}/{{x}}/{{y}}{suffix}" + _template_query(
+        request, ("tile_format", "minzoom", "maxzoom")
     )
+    return JSON(_tilejson("mosaic", url, minzoom, maxzoom, (west, south, east, north)))
 
 
 @router.get("/mosaic/bbox/{minx},{miny},{maxx},{maxy}/{tail}", summary="A crop across scenes")
