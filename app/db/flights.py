@@ -11,6 +11,7 @@ import orjson
 import shapely
 from sqlalchemy import Connection, text
 
+from app.db import BBOX_SQL
 from app.db.copy import Column, encode
 from app.errors import InvalidInput, NotFound
 from app.geometry.frames import WGS84
@@ -206,8 +207,8 @@ def list_flights(
     """A page of flights matching the filters, and how many match in all."""
     where, params = ["TRUE"], {"limit": limit, "offset": offset}
     if bbox is not None:
-        where.append("f.path && ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4326)")
-        where.append("ST_Intersects(f.path, ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4326))")
+        where.append(f"f.path && {BBOX_SQL}")
+        where.append(f"ST_Intersects(f.path, {BBOX_SQL})")
         params.update(dict(zip(("xmin", "ymin", "xmax", "ymax"), bbox, strict=True)))
     if intersects is not None:
         where.append("ST_Intersects(f.path, ST_SetSRID(ST_GeomFromGeoJSON(:geometry), 4326))")

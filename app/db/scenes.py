@@ -12,6 +12,7 @@ import orjson
 from shapely import to_wkb
 from sqlalchemy import Connection, Engine, text
 
+from app.db import BBOX_SQL
 from app.errors import NotFound
 from app.raster.inspect import RasterFacts, convert_to_cog, describe
 
@@ -121,10 +122,8 @@ def _filters(
 ) -> tuple[str, dict[str, Any]]:
     where, params = ["TRUE"], {}
     if bbox is not None:
-        where.append("s.footprint && ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4326)")
-        where.append(
-            "ST_Intersects(s.footprint, ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4326))"
-        )
+        where.append(f"s.footprint && {BBOX_SQL}")
+        where.append(f"ST_Intersects(s.footprint, {BBOX_SQL})")
         params.update(dict(zip(("xmin", "ymin", "xmax", "ymax"), bbox, strict=True)))
     if kind is not None:
         where.append("s.kind = :kind")

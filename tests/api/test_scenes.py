@@ -498,3 +498,11 @@ def test_five_bands_as_png_is_a_clear_422(client: TestClient, data_dir: Path) ->
             params=[("bidx", 1), ("bidx", 2), ("bidx", 3)],
         )
     ).shape == (4, 256, 256)
+
+
+def test_a_point_bbox_finds_the_scene_under_it(client: TestClient, cogs: dict[str, Path]) -> None:
+    register(client, cogs["rgb4326"])
+    point = f"{CENTER[0]},{CENTER[1]},{CENTER[0]},{CENTER[1]}"
+    assert client.get("/scenes", params={"bbox": point}).json()["numberMatched"] == 1
+    away = f"{CENTER[0] + 1},{CENTER[1]},{CENTER[0] + 1},{CENTER[1]}"
+    assert client.get("/scenes", params={"bbox": away}).json()["numberMatched"] == 0
