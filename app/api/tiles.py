@@ -19,6 +19,7 @@ MVT_TYPE = "application/vnd.mapbox-vector-tile"
 LAYER_FIELDS = {
     "flights": {"id": "Number", "name": "String", "start_time": "String"},
     "footprints": {"flight_id": "Number", "t": "Number", "partial": "Boolean", "gsd_m": "Number"},
+    "features": {"id": "Number", "class": "String", "name": "String"},
 }
 
 
@@ -36,8 +37,8 @@ async def vector_tile(
     flights: Annotated[str | None, Query(description="Comma-separated flight ids")] = None,
     datetime_: Annotated[str | None, Query(alias="datetime")] = None,
 ) -> Response:
-    """Layer `flights` (id, name, start_time) or `footprints` (flight_id, t, partial, gsd_m);
-    204 when the tile is empty."""
+    """Layer `flights` (id, name, start_time), `footprints` (flight_id, t, partial, gsd_m) or
+    `features` (id, class, name); `flights` and `datetime` filter the first two. 204: empty."""
     if layer not in LAYER_FIELDS:
         raise NotFound(f"no vector-tile layer {layer!r}; layers: {', '.join(LAYER_FIELDS)}")
     start, end = parse_interval(datetime_) or (None, None)

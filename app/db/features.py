@@ -10,6 +10,9 @@ from shapely import to_wkb
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
+from app.db import BBOX_SQL
+from app.errors import NotFound
+
 
 def insert_features(
     conn: Connection,
@@ -39,10 +42,42 @@ def insert_features(
     return len(rows)
 
 
-def count_features(conn: Connection, source: str) -> int:
-    """How many features came from a source."""
-    return int(
-        conn.execute(
-            text("SELECT count(*) FROM features WHERE source = :s"), {"s": source}
-        ).scalar_one()
-    )
+FEATURE_COLUMNS = "id, class, name, properties, source, ST_AsGeoJSON(geom, 7) AS geometry"
+
+
+def list_features(
+    conn: Connection,
+    *,
+    bbox: tuple[float, float, float, float] | None,
+    feature_class: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Any], int]:
+    """A page of landmarks meeting the bbox (GiST) and of a class, and how many match."""
+    where, params = ["TRUE"], {"limit": limit, "offset": offset}
+    if bbox is not None:
+        where.append(f"geom && {BBOX_SQL} AND ST_Intersects(geom, {BBOX_SQL})")
+        params.update(dict(zip(("xmin", "ymin", "xmax", "ymax"), bbox, strict=True)))
+    if feature_class is not None:
+        where.append("class = :class")
+        params["class"] = feature_class
+    condition = " AND ".join(where)
+    total = conn.execute(text(f"SELECT count(*) FROM features WHERE {condition}"), params)
+    rows = conn.execute(
+        text(
+            f"SELECT {FEATURE_COLUMNS} FROM features WHERE {condition} "
+            "ORDER BY id LIMIT :limit OFFSET :offset"
+        ),
+        params,
+    ).all()
+    return rows, int(total.scalar_one())
+
+
+def get_feature(conn: Connection, feature_id: int) -> Any:
+    """One landmark row, or NotFound."""
+    row = conn.execute(
+        text(f"SELECT {FEATURE_COLUMNS} FROM features WHERE id = :id"), {"id": feature_id}
+    ).first()
+    if row is None:
+        raise NotFound(f"feature {feature_id} not found")
+    return row

@@ -74,6 +74,17 @@ SELECT ST_AsMVT(rows, 'flights', %(extent)s, 'geom', 'id') FROM rows WHERE geom 
 )
 SELECT ST_AsMVT(rows, 'footprints', %(extent)s, 'geom') FROM rows WHERE geom IS NOT NULL
 """,
+    "features": _BOUNDS
+    + """, rows AS (
+    SELECT f.id, f.class, f.name,
+           ST_AsMVTGeom(ST_Transform(ST_Simplify(f.geom, %(tolerance)s), 3857), bounds.tile,
+                        %(extent)s, %(buffer)s, true) AS geom
+    FROM features f, bounds
+    WHERE f.geom && bounds.filter {conditions}
+    LIMIT %(limit)s
+)
+SELECT ST_AsMVT(rows, 'features', %(extent)s, 'geom', 'id') FROM rows WHERE geom IS NOT NULL
+""",
 }
 MAX_FOOTPRINTS_PER_TILE = 20_000
 
@@ -82,6 +93,8 @@ def layer_query(layer: str, z: int, x: int, y: int, tile_filter: TileFilter) -> 
     """The SQL and parameters (psycopg style) of one layer of one tile."""
     check_tile(z, x, y)
     conditions, params = [], {}
+    if layer == "features":  # the flight filters do not apply to landmarks
+        tile_filter = TileFilter()
     if tile_filter.ids is not None:
         conditions.append("AND f.id = ANY(%(ids)s)")
         params["ids"] = tile_filter.ids
