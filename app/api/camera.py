@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import orjson
+import shapely
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from PIL import Image
@@ -19,6 +20,7 @@ from app.api.deps import EngineDep, ReadEngineDep, SettingsDep
 from app.api.flights import _to_t, pose_at
 from app.api.responses import JSON, GeoJSON
 from app.db import flights as store
+from app.db.features import features_in
 from app.db.footprints import camera_spec_intrinsics, flight_camera, refresh_footprints
 from app.db.scenes import scene_ref
 from app.errors import InvalidInput, NotFound
@@ -466,3 +468,42 @@ def render_frame(
         out[..., channel] = np.where(seen, bands[channel][row, col], 0)
     out[..., 3] = np.where(seen, part.mask[row, col], 0)
     return out
+
+
+@router.get("/flights/{flight_id}/visible", summary="Landmarks in view at an instant")
+def visible(
+    flight_id: int,
+    engine: ReadEngineDep,
+    settings: SettingsDep,
+    t: Annotated[str, Query(description="t seconds or ISO instant")],
+    class_: Annotated[str | None, Query(alias="class")] = None,
+) -> JSON:
+    """Landmarks meeting the footprint at t, with the fraction in view and the pixel where a
+    point of the visible part appears."""
+    with engine.connect() as conn:
+        _, camera, poses, pose = _pose_and_camera(conn, flight_id, t)
+        prints = footprints(camera, poses, settings.max_range_m)
+        if not prints.valid[0]:
+            return JSON({"flight_id": flight_id, "t": pose["t"], "features": []})
+        ring = np.stack([prints.lon[0], prints.lat[0]], axis=-1)
+        rows = features_in(conn, shapely.to_wkb(shapely.polygons(ring)), class_)
+    lon = np.array([[r.lon for r in rows]], dtype=float)
+    lat = np.array([[r.lat for r in rows]], dtype=float)
+    pixels = unproject_points(camera, poses, lon, lat, np.full(lon.shape, float(poses.ground[0])))
+    return JSON(
+        {
+            "flight_id": flight_id,
+            "t": pose["t"],
+            "features": [
+                {
+                    "id": r.id,
+                    "class": r[1],
+                    "name": r.name,
+                    "fraction_in_view": None if r.fraction is None else round(float(r.fraction), 4),
+                    "u": _finite(pixels["u"][0, i]),
+                    "v": _finite(pixels["v"][0, i]),
+                }
+                for i, r in enumerate(rows)
+            ],
+        }
+    )

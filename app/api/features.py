@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from app.api.deps import EngineDep, ReadEngineDep, SettingsDep
 from app.api.params import feature_collection, parse_bbox
 from app.api.responses import JSON, GeoJSON
-from app.db.features import get_feature, insert_features, list_features
+from app.db.features import flights_seeing, get_feature, insert_features, list_features
 from app.errors import InvalidInput, TooLarge
 from app.ingest.landmarks import parse_geojson_landmarks, parse_osm_landmarks
 
@@ -102,3 +102,25 @@ def feature(feature_id: int, engine: ReadEngineDep) -> GeoJSON:
     """The landmark as a GeoJSON Feature."""
     with engine.connect() as conn:
         return GeoJSON(feature_json(get_feature(conn, feature_id)))
+
+
+@router.get("/features/{feature_id}/flights", summary="Which flights saw a landmark, and when")
+def feature_flights(feature_id: int, engine: ReadEngineDep) -> JSON:
+    """From the stored footprints (GiST): per flight, the first and last instant it was in view."""
+    with engine.connect() as conn:
+        rows = flights_seeing(conn, feature_id)
+    return JSON(
+        {
+            "feature_id": feature_id,
+            "flights": [
+                {
+                    "flight_id": r.flight_id,
+                    "name": r.name,
+                    "first_t": r.first_t,
+                    "last_t": r.last_t,
+                    "frames": r.frames,
+                }
+                for r in rows
+            ],
+        }
+    )

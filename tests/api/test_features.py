@@ -149,3 +149,32 @@ def test_a_self_intersecting_outline_is_repaired_not_refused(client: TestClient)
     stored = client.get("/features").json()["features"][0]
     assert stored["properties"]["geometry_repaired"] is True
     assert stored["geometry"]["type"] in ("MultiPolygon", "GeometryCollection", "Polygon")
+
+
+def test_visible_landmarks_and_flights_that_saw_one(client: TestClient, settings, clean_db: Engine) -> None:
+    from app.demo import load_demo
+
+    load_demo(clean_db, settings, echo=lambda line: None)
+    flights = {f["properties"]["name"]: f["id"] for f in client.get("/flights").json()["features"]}
+    survey = flights["demo survey"]
+    seen = client.get(f"/flights/{survey}/visible", params={"t": 100, "class": "building"}).json()
+    assert seen["features"], "the nadir survey over the town sees buildings"
+    assert {f["class"] for f in seen["features"]} == {"building"}
+    whole = [f for f in seen["features"] if f["fraction_in_view"] == 1.0]
+    assert whole and all(0 <= f["u"] <= 1920 and 0 <= f["v"] <= 1080 for f in whole)
+    footprint = client.get(f"/flights/{survey}/footprint", params={"t": 100}).json()
+    from shapely.geometry import Point, shape
+
+    polygon = shape(footprint["geometry"])
+    for item in whole[:5]:
+        building = client.get(f"/features/{item['id']}").json()
+        assert polygon.contains(shape(building["geometry"]))
+        center = client.get(f"/flights/{survey}/project",
+                            params={"t": 100, "u": item["u"], "v": item["v"]}).json()
+        assert shape(building["geometry"]).buffer(1e-6).contains(Point(center["lon"], center["lat"]))
+    hall = next(f for f in client.get("/features", params={"class": "poi", "limit": 50}).json()["features"]
+                if f["properties"]["name"] == "Town Hall")
+    saw = {f["name"]: f for f in client.get(f"/features/{hall['id']}/flights").json()["flights"]}
+    orbit = saw["demo orbit"]
+    assert orbit["first_t"] == 0 and orbit["frames"] == 1099, "the orbit keeps the town hall in view"
+    assert client.get("/features/99999/flights").status_code == 404
