@@ -151,7 +151,9 @@ def test_a_self_intersecting_outline_is_repaired_not_refused(client: TestClient)
     assert stored["geometry"]["type"] in ("MultiPolygon", "GeometryCollection", "Polygon")
 
 
-def test_visible_landmarks_and_flights_that_saw_one(client: TestClient, settings, clean_db: Engine) -> None:
+def test_visible_landmarks_and_flights_that_saw_one(
+    client: TestClient, settings, clean_db: Engine
+) -> None:
     from app.demo import load_demo
 
     load_demo(clean_db, settings, echo=lambda line: None)
@@ -169,12 +171,20 @@ def test_visible_landmarks_and_flights_that_saw_one(client: TestClient, settings
     for item in whole[:5]:
         building = client.get(f"/features/{item['id']}").json()
         assert polygon.contains(shape(building["geometry"]))
-        center = client.get(f"/flights/{survey}/project",
-                            params={"t": 100, "u": item["u"], "v": item["v"]}).json()
-        assert shape(building["geometry"]).buffer(1e-6).contains(Point(center["lon"], center["lat"]))
-    hall = next(f for f in client.get("/features", params={"class": "poi", "limit": 50}).json()["features"]
-                if f["properties"]["name"] == "Town Hall")
+        center = client.get(
+            f"/flights/{survey}/project", params={"t": 100, "u": item["u"], "v": item["v"]}
+        ).json()
+        assert (
+            shape(building["geometry"]).buffer(1e-6).contains(Point(center["lon"], center["lat"]))
+        )
+    hall = next(
+        f
+        for f in client.get("/features", params={"class": "poi", "limit": 50}).json()["features"]
+        if f["properties"]["name"] == "Town Hall"
+    )
     saw = {f["name"]: f for f in client.get(f"/features/{hall['id']}/flights").json()["flights"]}
     orbit = saw["demo orbit"]
-    assert orbit["first_t"] == 0 and orbit["frames"] == 1099, "the orbit keeps the town hall in view"
+    assert orbit["first_t"] == 0 and orbit["frames"] == 1099, (
+        "the orbit keeps the town hall in view"
+    )
     assert client.get("/features/99999/flights").status_code == 404
