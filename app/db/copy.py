@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -121,3 +122,15 @@ def encode(columns: Sequence[Column], chunk_rows: int = 200_000) -> Iterator[byt
                     _fill(record, column, index, rows)
             yield record.tobytes()
     yield TRAILER
+
+
+def copy_rows(conn: Any, table: str, columns: Sequence[Column]) -> None:
+    """Binary COPY of the columns into a table, over a SQLAlchemy connection's psycopg one."""
+    names = ", ".join(c.name for c in columns)
+    raw = conn.connection.driver_connection
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy,
+    ):
+        for chunk in encode(columns):
+            copy.write(chunk)

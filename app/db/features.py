@@ -10,7 +10,7 @@ from shapely import to_wkb
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
-from app.db import BBOX_SQL
+from app.db import bbox_filter
 from app.errors import NotFound
 
 
@@ -56,8 +56,9 @@ def list_features(
     """A page of landmarks meeting the bbox (GiST) and of a class, and how many match."""
     where, params = ["TRUE"], {"limit": limit, "offset": offset}
     if bbox is not None:
-        where.append(f"geom && {BBOX_SQL} AND ST_Intersects(geom, {BBOX_SQL})")
-        params.update(dict(zip(("xmin", "ymin", "xmax", "ymax"), bbox, strict=True)))
+        condition, values = bbox_filter("geom", bbox)
+        where.append(condition)
+        params.update(values)
     if feature_class is not None:
         where.append("class = :class")
         params["class"] = feature_class

@@ -11,8 +11,8 @@ import orjson
 import shapely
 from sqlalchemy import Connection, text
 
-from app.db import BBOX_SQL
-from app.db.copy import Column, encode
+from app.db import bbox_filter
+from app.db.copy import Column, copy_rows
 from app.errors import InvalidInput, NotFound
 from app.geometry.frames import WGS84
 from app.ingest.track import COLUMN, FIELDS, Track
@@ -137,15 +137,7 @@ def sample_columns(flight_id: int, track: Track, z: np.ndarray) -> list[Column]:
 
 def copy_samples(conn: Connection, flight_id: int, track: Track, z: np.ndarray) -> None:
     """Binary COPY of a flight's samples over the connection's psycopg driver connection."""
-    columns = sample_columns(flight_id, track, z)
-    names = ", ".join(c.name for c in columns)
-    raw = conn.connection.driver_connection
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f"COPY samples ({names}) FROM STDIN (FORMAT BINARY)") as copy,
-    ):
-        for chunk in encode(columns):
-            copy.write(chunk)
+    copy_rows(conn, "samples", sample_columns(flight_id, track, z))
 
 
 FLIGHT_COLUMNS = """
@@ -207,9 +199,9 @@ def list_flights(
     """A page of flights matching the filters, and how many match in all."""
     where, params = ["TRUE"], {"limit": limit, "offset": offset}
     if bbox is not None:
-        where.append(f"f.path && {BBOX_SQL}")
-        where.append(f"ST_Intersects(f.path, {BBOX_SQL})")
-        params.update(dict(zip(("xmin", "ymin", "xmax", "ymax"), bbox, strict=True)))
+        condition, values = bbox_filter("f.path", bbox)
+        where.append(condition)
+        params.update(values)
     if intersects is not None:
         where.append("ST_Intersects(f.path, ST_SetSRID(ST_GeomFromGeoJSON(:geometry), 4326))")
         params["geometry"] = intersects

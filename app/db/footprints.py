@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, text
 
-from app.db.copy import Column, encode
+from app.db.copy import Column, copy_rows
 from app.db.flights import FlightOptions, get_flight, load_samples, store_flight, track_samples
 from app.errors import InvalidInput
 from app.geometry.camera import CameraSpecError, Intrinsics
@@ -76,14 +76,7 @@ def copy_footprints(
         Column("center_ground", "point", prints.center_ground[keep]),
         Column("gsd_m", "float8", prints.gsd_m[keep]),
     ]
-    names = ", ".join(c.name for c in columns)
-    raw = conn.connection.driver_connection
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f"COPY footprints ({names}) FROM STDIN (FORMAT BINARY)") as copy,
-    ):
-        for chunk in encode(columns):
-            copy.write(chunk)
+    copy_rows(conn, "footprints", columns)
     return int(keep.sum())
 
 

@@ -12,7 +12,7 @@ import orjson
 from shapely import to_wkb
 from sqlalchemy import Connection, Engine, text
 
-from app.db import BBOX_SQL
+from app.db import bbox_filter
 from app.errors import NotFound
 from app.raster.inspect import RasterFacts, convert_to_cog, describe
 
@@ -122,9 +122,9 @@ def _filters(
 ) -> tuple[str, dict[str, Any]]:
     where, params = ["TRUE"], {}
     if bbox is not None:
-        where.append(f"s.footprint && {BBOX_SQL}")
-        where.append(f"ST_Intersects(s.footprint, {BBOX_SQL})")
-        params.update(dict(zip(("xmin", "ymin", "xmax", "ymax"), bbox, strict=True)))
+        condition, values = bbox_filter("s.footprint", bbox)
+        where.append(condition)
+        params.update(values)
     if kind is not None:
         where.append("s.kind = :kind")
         params["kind"] = kind
