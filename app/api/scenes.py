@@ -528,33 +528,12 @@ def scene_point(
     return JSON({"coordinates": [lon, lat], "values": values, "band_names": point.band_names})
 
 
-def _preview(
-    request: Request,
-    scene_id: int,
-    fmt: str | None,
-    engine: Any,
-    imagery: Imagery,
-    settings: Settings,
-    options: ReadOptions,
-    render: RenderOptions,
-    max_size: int,
-    width: int | None,
-    height: int | None,
-) -> Response:
-    scene = _scene(engine, scene_id)
-
-    def make() -> ImageData:
-        reader = imagery.reader(scene, tile_matrix_set("WebMercatorQuad"))
-        return reader.preview(max_size=max_size, width=width, height=height, **options.as_kwargs())
-
-    return image_reply(request, imagery, settings, [scene], make, _format(fmt), render)
-
-
 MaxSize = Annotated[int, Query(ge=1, le=4096)]
 Side = Annotated[int | None, Query(ge=1, le=4096)]
 
 
 @router.get("/scenes/{scene_id}/preview", summary="A decimated view of the whole scene")
+@router.get("/scenes/{scene_id}/preview.{fmt}", summary="A preview in a given format")
 def scene_preview(
     request: Request,
     scene_id: int,
@@ -563,34 +542,19 @@ def scene_preview(
     settings: SettingsDep,
     options: ReadDep,
     render: RenderDep,
+    fmt: str | None = None,
     max_size: MaxSize = 1024,
     width: Side = None,
     height: Side = None,
 ) -> Response:
-    """The whole scene at most max_size pixels on its longer side."""
-    return _preview(
-        request, scene_id, None, engine, imagery, settings, options, render, max_size, width, height
-    )
+    """The whole scene at most max_size pixels on its longer side (as `fmt` when given)."""
+    scene = _scene(engine, scene_id)
 
+    def make() -> ImageData:
+        reader = imagery.reader(scene, tile_matrix_set("WebMercatorQuad"))
+        return reader.preview(max_size=max_size, width=width, height=height, **options.as_kwargs())
 
-@router.get("/scenes/{scene_id}/preview.{fmt}", summary="A preview in a given format")
-def scene_preview_format(
-    request: Request,
-    scene_id: int,
-    fmt: str,
-    engine: ReadEngineDep,
-    imagery: ImageryDep,
-    settings: SettingsDep,
-    options: ReadDep,
-    render: RenderDep,
-    max_size: MaxSize = 1024,
-    width: Side = None,
-    height: Side = None,
-) -> Response:
-    """As /preview, encoded as `fmt`."""
-    return _preview(
-        request, scene_id, fmt, engine, imagery, settings, options, render, max_size, width, height
-    )
+    return image_reply(request, imagery, settings, [scene], make, _format(fmt), render)
 
 
 def _bbox_values(minx: float, miny: float, maxx: float, maxy: float) -> tuple:
