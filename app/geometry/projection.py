@@ -302,24 +302,6 @@ class Footprints:
     gsd_m: np.ndarray  # ground sampling distance at the frame centre (NaN: none)
 
 
-def _subset(poses: Poses, rows: np.ndarray) -> Poses:
-    return Poses(
-        *(
-            None if a is None else np.asarray(a)[rows]
-            for a in (
-                poses.lon,
-                poses.lat,
-                poses.height,
-                poses.yaw,
-                poses.pitch,
-                poses.roll,
-                poses.ground,
-                poses.zoom,
-            )
-        )
-    )
-
-
 def footprints(
     camera: Intrinsics, poses: Poses, max_range: float, per_edge: int = 4, steps: int = 20
 ) -> Footprints:
