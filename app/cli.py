@@ -233,6 +233,61 @@ def demo(
         engine.dispose()
 
 
+@cli.command()
+def questions(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the benchmark into.")],
+    flights: Annotated[
+        str, typer.Option("--flights", help="Comma-separated flight ids, or 'all'.")
+    ] = "all",
+    per_task: Annotated[int, typer.Option("--per-task", min=1, help="Questions per task.")] = 10,
+    tasks: Annotated[
+        str | None, typer.Option("--tasks", help="Task numbers or names, comma-separated.")
+    ] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed (same seed, same file).")] = 0,
+    workers: Annotated[int | None, typer.Option(min=1, help="Image rendering processes.")] = None,
+) -> None:
+    """Export questions.jsonl and its images (crops with marks, synthetic frame views)."""
+    from sqlalchemy import create_engine, text
+    from tqdm import tqdm
+
+    from app.questions.export import export
+    from app.questions.seeds import TASKS, task_number
+
+    settings = Settings()
+    engine = create_engine(_database_url(start=False))
+    try:
+        if flights.strip() == "all":
+            with engine.connect() as conn:
+                ids = list(conn.execute(text("SELECT id FROM flights ORDER BY id")).scalars())
+        else:
+            try:
+                ids = [int(part) for part in flights.split(",") if part.strip()]
+            except ValueError:
+                raise SkyspaceError("--flights: comma-separated flight ids, or 'all'") from None
+        if not ids:
+            raise SkyspaceError("no flights to make questions from")
+        try:
+            numbers = [task_number(p.strip()) for p in tasks.split(",")] if tasks else list(TASKS)
+        except ValueError as error:
+            raise SkyspaceError(f"--tasks: {error}") from None
+        with tqdm(total=per_task * len(numbers), unit="question", disable=None) as bar:
+            summary = export(
+                engine,
+                settings,
+                ids,
+                out,
+                per_task=per_task,
+                seed=seed,
+                tasks=numbers,
+                workers=workers,
+                progress=bar.update,
+            )
+        typer.echo(summary.table(), err=True)
+        typer.echo(f"wrote {out / 'questions.jsonl'}", err=True)
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
     """Console entry point: one-line errors instead of tracebacks."""
     try:

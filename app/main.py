@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
-from app.api import camera, features, flights, health, scenes, tiles
+from app.api import camera, features, flights, health, questions, scenes, tiles
 from app.api.errors import install_error_handlers
 from app.api.responses import JSON
 from app.api.security import ApiKeyGuard
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(scenes.router)
     app.include_router(camera.router)
     app.include_router(features.router)
+    app.include_router(questions.router)
     mount_viewer(app)
     app.include_router(tiles.router)
 

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from PIL import Image
 from pydantic import BaseModel, Field
-from rasterio.crs import CRS
 from sqlalchemy import text
 
 from app.api.deps import EngineDep, ReadEngineDep, SettingsDep
@@ -23,7 +22,7 @@ from app.db import flights as store
 from app.db.features import features_in
 from app.db.footprints import camera_spec_intrinsics, flight_camera, refresh_footprints
 from app.db.scenes import scene_ref
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput
 from app.geometry.camera import CameraSpecError, Intrinsics
 from app.geometry.cameras import resolve_camera
 from app.geometry.frames import WGS84
@@ -36,7 +35,7 @@ from app.geometry.projection import (
     unproject_points,
 )
 from app.raster.dem import dem_sampler
-from app.raster.service import read_errors, tile_matrix_set
+from app.raster.frame import render_frame
 
 router = APIRouter(tags=["camera"])
 MAX_PIXELS = 100_000
@@ -430,44 +429,6 @@ def scene_frame(
 ) -> Response:
     """`/flights/{flight}/frame-view?scene={scene_id}` under the imagery path."""
     return frame_view(request, flight, engine, settings, scene_id, t, width, format)
-
-
-def render_frame(
-    imagery: Any, ref: Any, camera: Intrinsics, poses: Poses, width: int, max_range: float
-) -> np.ndarray:
-    """(h, w, 4) RGBA: every output pixel's ground point sampled from the scene (sky clear)."""
-    height = max(1, round(width * camera.height / camera.width))
-    scale = camera.width / width
-    cols, rows = np.meshgrid((np.arange(width) + 0.5) * scale, (np.arange(height) + 0.5) * scale)
-    ground = project_pixels(camera, poses, cols.ravel(), rows.ravel(), max_range)
-    lon = ground["lon"].reshape(height, width)
-    lat = ground["lat"].reshape(height, width)
-    out = np.zeros((height, width, 4), dtype=np.uint8)
-    seen = np.isfinite(lon)
-    if not seen.any():
-        return out
-    west, east = float(np.nanmin(lon)), float(np.nanmax(lon))
-    south, north = float(np.nanmin(lat)), float(np.nanmax(lat))
-    side = 1024
-    reader = imagery.reader(ref, tile_matrix_set("WebMercatorQuad"))
-    try:
-        part = read_errors(
-            lambda: reader.part(
-                (west, south, east, north), dst_crs=CRS.from_epsg(4326), width=side, height=side
-            )
-        )
-    except NotFound:  # the frame sees none of the scene
-        return out
-    data = part.data
-    if data.dtype != np.uint8:
-        data = part.rescale([(float(data.min()), float(data.max() or 1))]).data  # type: ignore
-    col = np.clip(((lon - west) / max(east - west, 1e-12) * side).astype(int), 0, side - 1)
-    row = np.clip(((north - lat) / max(north - south, 1e-12) * side).astype(int), 0, side - 1)
-    bands = data[:3] if data.shape[0] >= 3 else np.repeat(data[:1], 3, axis=0)
-    for channel in range(3):
-        out[..., channel] = np.where(seen, bands[channel][row, col], 0)
-    out[..., 3] = np.where(seen, part.mask[row, col], 0)
-    return out
 
 
 @router.get("/flights/{flight_id}/visible", summary="Landmarks in view at an instant")

@@ -209,13 +209,19 @@ def flight_samples(
     )
 
 
-def pose_at(conn: Any, flight_id: int, t_text: str) -> dict[str, Any]:
-    """The interpolated pose at a query instant; 422 outside the flight's time range."""
+def flight_instant(conn: Any, flight_id: int, t_text: str) -> float:
+    """A query instant as the flight's `t`; 404 for no flight, 422 outside its time range."""
     first, last, start_time = store.time_range(conn, flight_id)
     t = _to_t(t_text, start_time, "t")
     assert t is not None
     if not first <= t <= last:
         raise InvalidInput(f"t={t:g} is outside the flight's time range [{first:g}, {last:g}] s")
+    return t
+
+
+def pose_at(conn: Any, flight_id: int, t_text: str) -> dict[str, Any]:
+    """The interpolated pose at a query instant; 422 outside the flight's time range."""
+    t = flight_instant(conn, flight_id, t_text)
     pair = store.bracketing_samples(conn, flight_id, t)
     pose = interpolate_pose(pair, t)
     return {

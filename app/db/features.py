@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -117,4 +118,46 @@ def features_in(conn: Connection, polygon_wkb: bytes, feature_class: str | None)
             f"{condition} ORDER BY f.id"
         ),
         {"polygon": polygon_wkb, "class": feature_class},
+    ).all()
+
+
+NEAR_SQL = (
+    "WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g) "
+    "SELECT f.id, f.class, f.name, ST_X(c.p) AS lon, ST_Y(c.p) AS lat, "
+    "ST_Distance(f.geom::geography, p.g::geography) AS distance, "
+    "CASE WHEN ST_Dimension(f.geom) = 2 THEN sqrt(ST_Area(f.geom::geography)) "
+    "     WHEN ST_Dimension(f.geom) = 1 THEN ST_Length(f.geom::geography) ELSE 0 END AS size_m, "
+    "ST_AsBinary(f.geom) AS wkb "
+    "FROM features f CROSS JOIN LATERAL (SELECT ST_PointOnSurface(f.geom) AS p) c, p "
+    "WHERE f.geom && ST_Expand(p.g, :degrees) "
+    "AND ST_DWithin(f.geom::geography, p.g::geography, :radius) {condition} "
+    "ORDER BY distance, f.id LIMIT :limit"
+)
+
+
+def features_near(
+    conn: Connection,
+    lon: float,
+    lat: float,
+    radius_m: float,
+    *,
+    feature_class: str | None = None,
+    limit: int = 200,
+) -> list[Any]:
+    """Landmarks within `radius_m` ground metres of a point, nearest first: the GiST index
+    answers a box in degrees wide enough for the radius, the geodesic distance refines it.
+    Each row has a representative point (lon, lat), its distance and its size in metres
+    (square root of the area, or the length of a line)."""
+    degrees = radius_m / (111_000.0 * max(0.05, math.cos(math.radians(lat))))
+    condition = "AND f.class = :class" if feature_class else ""
+    return conn.execute(
+        text(NEAR_SQL.format(condition=condition)),
+        {
+            "lon": lon,
+            "lat": lat,
+            "radius": radius_m,
+            "degrees": degrees,
+            "class": feature_class,
+            "limit": limit,
+        },
     ).all()
