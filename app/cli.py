@@ -254,7 +254,8 @@ def questions(
     from app.questions.seeds import TASKS, task_number
 
     settings = Settings()
-    engine = create_engine(_database_url(start=False))
+    url = _database_url(start=False)
+    engine = create_engine(url)
     try:
         if flights.strip() == "all":
             with engine.connect() as conn:
@@ -272,7 +273,7 @@ def questions(
             raise SkyspaceError(f"--tasks: {error}") from None
         with tqdm(total=per_task * len(numbers), unit="question", disable=None) as bar:
             summary = export(
-                engine,
+                url,
                 settings,
                 ids,
                 out,

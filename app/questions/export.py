@@ -21,14 +21,16 @@ from typing import Any
 
 import numpy as np
 import orjson
-from PIL import Image, ImageDraw
-from sqlalchemy import Engine
+from PIL import Image
 
+from app.db import flights as store
+from app.db.footprints import flight_camera, flight_poses
 from app.db.scenes import SceneRef, mosaic_scenes
 from app.geometry.camera import Intrinsics
 from app.geometry.projection import Poses
 from app.questions.crops import Crop
-from app.questions.seeds import LETTERS, TASKS, FlightSeeds, generate
+from app.questions.drawing import draw_marks
+from app.questions.seeds import LETTERS, TASKS, generate
 from app.settings import Settings
 
 TEMPLATES = {
@@ -53,8 +55,7 @@ TEMPLATES = {
     "turn_sequence": "Which sequence of turns does the drone make in this clip?",
     "landmark_order": "In which order does the drone pass the landmarks marked 1, 2 and 3?",
 }
-COLOURS = ((255, 59, 48), (0, 122, 255), (255, 204, 0), (52, 199, 89))
-MARK = (255, 45, 85)
+FRAME_WIDTH = 256  # synthetic frame views, pixels across
 
 
 def question_text(record: dict[str, Any]) -> str:
@@ -118,196 +119,103 @@ def _balance_key(record: dict[str, Any]) -> str | None:
     return None
 
 
-# --- rendering (worker processes) -------------------------------------------------------
-
-
-@dataclass
-class FrameJob:
-    """One synthetic frame view: camera, pose, the scene to look at."""
-
-    path: str
-    camera: Intrinsics
-    pose: Poses
-    scene: SceneRef | None
-
-
-@dataclass
-class RenderJob:
-    """The images of one question."""
-
-    crop_path: str | None
-    crop: dict[str, Any] | None
-    scenes: list[SceneRef]
-    marks: list[dict[str, Any]]
-    grid: int | None
-    frames: list[FrameJob] = field(default_factory=list)
-
+# --- worker processes: seeds of one flight, images of one question ---------------------
 
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_init(settings: Settings, max_range: float) -> None:
+def _worker_init(database_url: str, settings: Settings) -> None:
+    from sqlalchemy import create_engine
+
     from app.raster.service import Imagery, configure_gdal
 
     configure_gdal()
+    _WORKER["settings"] = settings
+    _WORKER["engine"] = create_engine(database_url, pool_size=1)
     _WORKER["imagery"] = Imagery(settings)
-    _WORKER["max_range"] = max_range
+    _WORKER["flights"] = {}
 
 
-def _draw_geometry(
-    draw: ImageDraw.ImageDraw, crop: Crop, geometry: dict, colour: tuple, width: int
-) -> tuple[float, float]:
-    """Draw a GeoJSON geometry; returns a pixel to put its label at."""
-    kind, coordinates = geometry["type"], geometry["coordinates"]
-    if kind == "Point":
-        col, row = crop.to_pixels(coordinates[0], coordinates[1])
-        r = 6
-        draw.ellipse((col - r, row - r, col + r, row + r), outline=colour, width=width)
-        return float(col) + 8, float(row) - 8
-    if kind in ("LineString", "MultiPoint"):
-        rings = [coordinates]
-    elif kind in ("Polygon", "MultiLineString"):
-        rings = coordinates
-    elif kind == "MultiPolygon":
-        rings = [ring for polygon in coordinates for ring in polygon]
-    else:  # GeometryCollection and the like: draw nothing, label at the middle
-        return crop.size / 2, crop.size / 2
-    label_at = (crop.size / 2, crop.size / 2)
-    for n, ring in enumerate(rings):
-        xy = np.asarray(ring, dtype=float)
-        col, row = crop.to_pixels(xy[:, 0], xy[:, 1])
-        draw.line(list(zip(col.tolist(), row.tolist(), strict=True)), fill=colour, width=width)
-        if n == 0:
-            label_at = (float(col.mean()), float(row.mean()))
-    return label_at
+def _seeds_of(args: tuple[int, list[int], int, int]) -> dict[str, Any]:
+    """Seeds of one flight (in a worker)."""
+    flight_id, tasks, count, seed = args
+    with _WORKER["engine"].connect() as conn:
+        return generate(
+            conn,
+            flight_id,
+            tasks,
+            count=count,
+            seed=seed,
+            max_range=_WORKER["settings"].max_range_m,
+        )
 
 
-def _label(draw: ImageDraw.ImageDraw, at: tuple[float, float], text: str, colour: tuple) -> None:
-    col, row = at
-    draw.rectangle((col - 9, row - 9, col + 9, row + 9), fill=(0, 0, 0, 180))
-    draw.text((col, row), text, fill=colour, anchor="mm", font_size=15)
+def _flight_view(conn: Any, flight_id: int) -> tuple[Intrinsics, dict, Poses]:
+    """A flight's camera, samples and poses, kept for the next jobs of the same flight."""
+    cache = _WORKER["flights"]
+    if flight_id not in cache:
+        row = store.get_flight(conn, flight_id)
+        samples, poses = flight_poses(conn, row)
+        cache.clear()
+        cache[flight_id] = (flight_camera(row), samples, poses)
+    return cache[flight_id]
 
 
-def draw_marks(image: Image.Image, crop: Crop, marks: list[dict], grid: int | None) -> None:
-    """Marks, boxes, tracks (start dot + end arrow) and grid lines on a crop."""
-    draw = ImageDraw.Draw(image, "RGBA")
-    if grid:
-        step = crop.size / grid
-        for i in range(1, grid):
-            draw.line(((i * step, 0), (i * step, crop.size)), fill=(255, 255, 255, 220), width=2)
-            draw.line(((0, i * step), (crop.size, i * step)), fill=(255, 255, 255, 220), width=2)
-    for mark in marks:
-        option = mark.get("option")
-        colour = COLOURS[option % len(COLOURS)] if option is not None else MARK
-        at = _draw_geometry(draw, crop, mark["geometry"], colour, 3)
-        if mark["kind"] == "track":
-            xy = np.asarray(mark["geometry"]["coordinates"], dtype=float)
-            col, row = crop.to_pixels(xy[:, 0], xy[:, 1])
-            draw.ellipse((col[0] - 6, row[0] - 6, col[0] + 6, row[0] + 6), fill=colour)
-            angle = math.atan2(row[-1] - row[-2], col[-1] - col[-2]) if len(col) > 1 else 0.0
-            tip = (col[-1], row[-1])
-            wings = [
-                (col[-1] - 12 * math.cos(angle + s), row[-1] - 12 * math.sin(angle + s))
-                for s in (0.5, -0.5)
-            ]
-            draw.polygon([tip, *wings], fill=colour)
-            at = (float(col[0]) + 14, float(row[0]) - 14)
-        if mark.get("label"):
-            _label(draw, at, mark["label"], colour)
+def _scenes(conn: Any, bbox: tuple[float, float, float, float]) -> list[SceneRef]:
+    """Imagery (not terrain) meeting a bbox, newest first."""
+    return [
+        s
+        for kind in ("satellite", "aerial")
+        for s in mosaic_scenes(conn, bbox, kind=kind, interval=None)
+    ]
 
 
-def render(job: RenderJob) -> int:
-    """Write a question's images; returns how many files were written."""
+def render(job: tuple[dict[str, Any], str]) -> int:
+    """Write one question's images (in a worker); returns how many files were written."""
     from app.raster.frame import read_crop, render_frame
 
+    record, folder = job
     imagery, written = _WORKER["imagery"], 0
-    if job.crop_path and job.crop:
-        crop = Crop.from_json(job.crop)
-        pixels = read_crop(imagery, job.scenes, crop.bounds, crop.size)
-        image = Image.fromarray(pixels[..., :3])
-        draw_marks(image, crop, job.marks, job.grid)
-        image.save(job.crop_path, format="PNG", optimize=False, compress_level=3)
-        written += 1
-    for frame in job.frames:
-        if frame.scene is None:
-            pixels = np.zeros((1, 1, 4), dtype=np.uint8)
-        else:
-            pixels = render_frame(
-                imagery, frame.scene, frame.camera, frame.pose, 320, _WORKER["max_range"]
+    names = record["images"]
+    with _WORKER["engine"].connect() as conn:
+        crop_json = record["imagery"].get("crop")
+        if crop_json:
+            crop = Crop.from_json(crop_json)
+            pixels = read_crop(imagery, _scenes(conn, tuple(crop.bbox)), crop.bounds, crop.size)
+            image = Image.fromarray(pixels[..., :3])
+            draw_marks(
+                image, crop, record["imagery"].get("marks", []), record["imagery"].get("grid")
             )
-        Image.fromarray(pixels[..., :3]).save(frame.path, format="JPEG", quality=85)
-        written += 1
+            image.save(Path(folder) / names["crop"], format="PNG", compress_level=3)
+            written += 1
+        if names["frames"]:
+            camera, samples, poses = _flight_view(conn, record["flight_id"])
+        for name, t in zip(names["frames"], record["imagery"]["frames"], strict=True):
+            i = int(np.argmin(np.abs(samples["t"] - t)))
+            pose = poses.take(np.array([i]))
+            lon, lat, near = float(pose.lon[0]), float(pose.lat[0]), 0.002
+            scenes = _scenes(conn, (lon - near, lat - near, lon + near, lat + near))
+            pixels = (
+                render_frame(
+                    imagery, scenes[0], camera, pose, FRAME_WIDTH, _WORKER["settings"].max_range_m
+                )
+                if scenes
+                else np.zeros((1, 1, 4), dtype=np.uint8)
+            )
+            Image.fromarray(pixels[..., :3]).save(Path(folder) / name, format="JPEG", quality=85)
+            written += 1
     return written
 
 
-# --- the export ---------------------------------------------------------------------------
-
-
-def _jobs(engine: Engine, records: list[dict], out: Path, max_range: float) -> list[RenderJob]:
-    """What to render for each record (scenes looked up once per record)."""
-    images = out / "images"
-    images.mkdir(parents=True, exist_ok=True)
-    flights: dict[int, FlightSeeds] = {}
-    jobs = []
-    with engine.connect() as conn:
-        for record in records:
-            imagery = record["imagery"]
-            crop_json = imagery.get("crop")
-            scenes: list[SceneRef] = []
-            if crop_json:
-                scenes = mosaic_scenes(conn, tuple(crop_json["bbox"]), kind=None, interval=None)
-                scenes = [s for s in scenes if not _is_dem(conn, s.id)]
-            fs = flights.get(record["flight_id"])
-            if fs is None:
-                fs = flights[record["flight_id"]] = FlightSeeds(
-                    conn, record["flight_id"], max_range
-                )
-            frames = []
-            for n, t in enumerate(imagery.get("frames", [])):
-                i = int(np.argmin(np.abs(fs.samples["t"] - t)))
-                pose = fs.poses.take(np.array([i]))
-                lon, lat = float(pose.lon[0]), float(pose.lat[0])
-                near = 0.003
-                around = mosaic_scenes(
-                    conn, (lon - near, lat - near, lon + near, lat + near), kind=None, interval=None
-                )
-                around = [s for s in around if not _is_dem(conn, s.id)]
-                frames.append(
-                    FrameJob(
-                        str(images / f"{record['id']}_frame{n}.jpg"),
-                        fs.camera,
-                        pose,
-                        around[0] if around else None,
-                    )
-                )
-            crop_path = str(images / f"{record['id']}_crop.png") if crop_json else None
-            jobs.append(
-                RenderJob(
-                    crop_path,
-                    crop_json,
-                    scenes,
-                    imagery.get("marks", []),
-                    imagery.get("grid"),
-                    frames,
-                )
-            )
-            record["images"] = {
-                "crop": None if crop_path is None else f"images/{Path(crop_path).name}",
-                "frames": [f"images/{Path(f.path).name}" for f in frames],
-            }
-    return jobs
-
-
-_DEM_CACHE: dict[int, bool] = {}
-
-
-def _is_dem(conn: Any, scene_id: int) -> bool:
-    from sqlalchemy import text
-
-    if scene_id not in _DEM_CACHE:
-        kind = conn.execute(text("SELECT kind FROM scenes WHERE id = :id"), {"id": scene_id})
-        _DEM_CACHE[scene_id] = kind.scalar_one() == "dem"
-    return _DEM_CACHE[scene_id]
+def _name_images(record: dict[str, Any]) -> None:
+    crop = record["imagery"].get("crop")
+    record["images"] = {
+        "crop": f"images/{record['id']}_crop.png" if crop else None,
+        "frames": [
+            f"images/{record['id']}_frame{n}.jpg"
+            for n in range(len(record["imagery"].get("frames", [])))
+        ],
+    }
 
 
 @dataclass
@@ -335,7 +243,7 @@ class ExportSummary:
 
 
 def export(
-    engine: Engine,
+    database_url: str,
     settings: Settings,
     flight_ids: list[int],
     out: Path,
@@ -352,29 +260,28 @@ def export(
     summary = ExportSummary()
     by_task: dict[int, list[dict]] = defaultdict(list)
     per_flight = max(1, math.ceil(2 * per_task / max(1, len(flight_ids))))
-    with engine.connect() as conn:
-        for flight_id in flight_ids:
-            reply = generate(
-                conn, flight_id, tasks, count=per_flight, seed=seed, max_range=settings.max_range_m
-            )
+    workers = workers or min(4, os.cpu_count() or 1)
+    (out / "images").mkdir(exist_ok=True)
+    with ProcessPoolExecutor(
+        workers, initializer=_worker_init, initargs=(database_url, settings)
+    ) as pool:
+        jobs = [(flight_id, tasks, per_flight, seed) for flight_id in flight_ids]
+        for reply in pool.map(_seeds_of, jobs, chunksize=4):
             for record in reply["seeds"]:
                 record["balance_key"] = _balance_key(record)
                 by_task[record["task_number"]].append(record)
             for reason, n in reply["skipped"].items():
                 summary.skipped[reason.split(":")[0]] += n
-    rng = np.random.default_rng(seed)
-    chosen: list[dict] = []
-    for number in tasks:
-        chosen += balanced(by_task[number], per_task, rng)
-    for record in chosen:
-        record.pop("balance_key", None)
-        record["question"] = question_text(record)
-    jobs = _jobs(engine, chosen, out, settings.max_range_m)
-    workers = workers or min(4, os.cpu_count() or 1)
-    with ProcessPoolExecutor(
-        workers, initializer=_worker_init, initargs=(settings, settings.max_range_m)
-    ) as pool:
-        for written in pool.map(render, jobs, chunksize=8):
+        rng = np.random.default_rng(seed)
+        chosen: list[dict] = []
+        for number in tasks:
+            chosen += balanced(by_task[number], per_task, rng)
+        for record in chosen:
+            record.pop("balance_key", None)
+            record["question"] = question_text(record)
+            _name_images(record)
+        by_flight = sorted(chosen, key=lambda r: (r["flight_id"], r["id"]))  # reuse poses
+        for written in pool.map(render, [(r, str(out)) for r in by_flight], chunksize=8):
             summary.images += written
             if progress:
                 progress(1)

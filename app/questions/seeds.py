@@ -626,7 +626,7 @@ def flown_track(fs: FlightSeeds, rng: np.random.Generator, at: float | None) -> 
     all_lon = np.concatenate([np.asarray(g["coordinates"])[:, 0] for g in geometries])
     all_lat = np.concatenate([np.asarray(g["coordinates"])[:, 1] for g in geometries])
     crop = Crop.covering(all_lon, all_lat)
-    frames = np.linspace(float(t[0]), float(t[-1]), 6).round(2).tolist()
+    frames = np.linspace(float(t[0]), float(t[-1]), 4).round(2).tolist()
     return Draft(
         facts={
             "clip": [start, end],
@@ -683,7 +683,7 @@ def turn_sequence(fs: FlightSeeds, rng: np.random.Generator, at: float | None) -
         facts={"turns": chosen, "clip": [start, end]},
         options=[text_answer, *distractors[:3]],
         imagery={
-            "frames": np.linspace(start, end, 8).round(2).tolist(),
+            "frames": np.linspace(start, end, 4).round(2).tolist(),
             **({"crop": crop.as_json()} if crop else {}),
         },
         clip=(start, end),
@@ -745,7 +745,7 @@ def landmark_order(fs: FlightSeeds, rng: np.random.Generator, at: float | None) 
             ],
         },
         options=[", ".join(answer), *distractors],
-        imagery={"frames": np.linspace(start, end, 8).round(2).tolist(), "crop": crop.as_json()},
+        imagery={"frames": np.linspace(start, end, 4).round(2).tolist(), "crop": crop.as_json()},
         clip=(start, end),
         marks=[_feature_mark(p[2], label=labels[i]) for i, p in enumerate(marked)],
     )

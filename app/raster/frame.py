@@ -35,7 +35,7 @@ def render_frame(
         return out
     west, east = float(np.nanmin(lon)), float(np.nanmax(lon))
     south, north = float(np.nanmin(lat)), float(np.nanmax(lat))
-    side = 1024
+    side = min(1024, 2 * width)  # scene pixels read: enough for the frame's detail
     reader = imagery.reader(ref, tile_matrix_set("WebMercatorQuad"))
     try:
         part = read_errors(

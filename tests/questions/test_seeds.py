@@ -15,7 +15,8 @@ from PIL import Image
 
 from app.geometry.relations import band_labels, clock, compass8
 from app.main import create_app
-from app.questions.export import COLOURS, export, move_answer
+from app.questions.drawing import COLOURS
+from app.questions.export import export, move_answer
 from app.questions.seeds import LETTERS, TASKS
 
 
@@ -153,13 +154,15 @@ def test_orbit_has_no_turn_sequence(world: dict, api: TestClient) -> None:
     assert reply["skipped"] == {"turn_sequence: fewer than two turns in the flight": 1}
 
 
-def test_export_is_balanced_drawn_and_reproducible(world: dict, engine, tmp_path: Path) -> None:
+def test_export_is_balanced_drawn_and_reproducible(
+    world: dict, database_url: str, tmp_path: Path
+) -> None:
     flights = list(world["flights"].values())
     first = export(
-        engine, world["settings"], flights, tmp_path / "a", per_task=4, seed=2, workers=2
+        database_url, world["settings"], flights, tmp_path / "a", per_task=4, seed=2, workers=2
     )
     second = export(
-        engine, world["settings"], flights, tmp_path / "b", per_task=4, seed=2, workers=1
+        database_url, world["settings"], flights, tmp_path / "b", per_task=4, seed=2, workers=1
     )
     text_a = (tmp_path / "a" / "questions.jsonl").read_bytes()
     assert text_a == (tmp_path / "b" / "questions.jsonl").read_bytes()
