@@ -39,9 +39,10 @@ from tests.conftest import create_database, drop_database, migrate, with_databas
 CACHE = Path(os.environ.get("SKYSPACE_BENCH_CACHE", "/tmp/skyspace-bench"))
 
 
-def write_batch(clips: int, records: int) -> list[Path]:
-    """Synthetic clips of `records` frames at 30 fps, each a different path (cached)."""
-    folder = CACHE / f"srt-{clips}x{records}"
+def write_batch(clips: int, records: int, legs: int = 2) -> list[Path]:
+    """Synthetic clips of `records` frames at 30 fps, each a different path of `legs`
+    straight legs (cached)."""
+    folder = CACHE / (f"srt-{clips}x{records}" + ("" if legs == 2 else f"-{legs}legs"))
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(7)
     paths = []
@@ -53,8 +54,17 @@ def write_batch(clips: int, records: int) -> list[Path]:
         origin = (2.0 + rng.uniform(0, 0.5), 41.3 + rng.uniform(0, 0.3))
         speed = 8.0
         length = records / 30.0 * speed
-        legs = [(rng.uniform(0, 360), length * 0.6), (rng.uniform(0, 360), length * 0.4 + 1)]
-        flight = transect(origin, legs, speed=speed, fps=30.0)
+        if legs == 2:
+            path_legs = [
+                (rng.uniform(0, 360), length * 0.6),
+                (rng.uniform(0, 360), length * 0.4 + 1),
+            ]
+        else:  # each turn between 50 and 150 degrees, left or right
+            heading, path_legs = rng.uniform(0, 360), []
+            for _ in range(legs):
+                path_legs.append((heading, length / legs + 1))
+                heading += rng.choice([-1, 1]) * rng.uniform(50, 150)
+        flight = transect(origin, path_legs, speed=speed, fps=30.0)
         path.write_text(to_srt(flight))
     return paths
 

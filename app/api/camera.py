@@ -26,7 +26,7 @@ from app.errors import InvalidInput
 from app.geometry.camera import CameraSpecError, Intrinsics
 from app.geometry.cameras import resolve_camera
 from app.geometry.frames import WGS84
-from app.geometry.poses import ground_elevation, poses_from_samples
+from app.geometry.poses import poses_from_samples
 from app.geometry.projection import (
     Poses,
     footprints,
@@ -66,7 +66,7 @@ def _pose_and_camera(conn: Any, flight_id: int, t_text: str) -> tuple[Any, Intri
     }
     # the ground comes from the whole flight (MSL minus take-off altitudes), not one instant
     if row.takeoff_elevation is None:
-        ground = ground_elevation(store.load_samples(conn, flight_id), None)
+        ground = store.median_ground(conn, flight_id)
     else:
         ground = row.takeoff_elevation
     poses = poses_from_samples(samples, reference=row.altitude_reference, takeoff_elevation=ground)

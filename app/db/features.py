@@ -100,23 +100,26 @@ def flights_seeing(conn: Connection, feature_id: int) -> list[Any]:
     ).all()
 
 
+VISIBLE_SQL = (
+    "WITH view AS (SELECT ST_SetSRID(ST_GeomFromWKB(:polygon), 4326) AS g) "
+    "SELECT f.id, f.class, f.name, "
+    "CASE WHEN ST_Dimension(f.geom) = 2 THEN ST_Area(ST_Intersection(f.geom, view.g)) "
+    "     / NULLIF(ST_Area(f.geom), 0) "
+    "     WHEN ST_Dimension(f.geom) = 1 THEN ST_Length(ST_Intersection(f.geom, view.g)) "
+    "     / NULLIF(ST_Length(f.geom), 0) ELSE 1.0 END AS fraction, "
+    "ST_X(ST_PointOnSurface(ST_Intersection(f.geom, view.g))) AS lon, "
+    "ST_Y(ST_PointOnSurface(ST_Intersection(f.geom, view.g))) AS lat "
+    "FROM features f, view WHERE f.geom && view.g AND ST_Intersects(f.geom, view.g) "
+    "{condition} ORDER BY f.id"
+)
+
+
 def features_in(conn: Connection, polygon_wkb: bytes, feature_class: str | None) -> list[Any]:
     """Landmarks meeting a polygon (GiST), with the fraction of each inside it and a
     representative point (the centroid of the part inside)."""
     condition = "AND f.class = :class" if feature_class else ""
     return conn.execute(
-        text(
-            "WITH view AS (SELECT ST_SetSRID(ST_GeomFromWKB(:polygon), 4326) AS g) "
-            "SELECT f.id, f.class, f.name, "
-            "CASE WHEN ST_Dimension(f.geom) = 2 THEN ST_Area(ST_Intersection(f.geom, view.g)) "
-            "     / NULLIF(ST_Area(f.geom), 0) "
-            "     WHEN ST_Dimension(f.geom) = 1 THEN ST_Length(ST_Intersection(f.geom, view.g)) "
-            "     / NULLIF(ST_Length(f.geom), 0) ELSE 1.0 END AS fraction, "
-            "ST_X(ST_PointOnSurface(ST_Intersection(f.geom, view.g))) AS lon, "
-            "ST_Y(ST_PointOnSurface(ST_Intersection(f.geom, view.g))) AS lat "
-            f"FROM features f, view WHERE f.geom && view.g AND ST_Intersects(f.geom, view.g) "
-            f"{condition} ORDER BY f.id"
-        ),
+        text(VISIBLE_SQL.format(condition=condition)),
         {"polygon": polygon_wkb, "class": feature_class},
     ).all()
 

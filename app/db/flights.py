@@ -258,6 +258,19 @@ def load_samples(
     return {name: array[:, i] for i, name in enumerate(SAMPLE_COLUMNS)}
 
 
+def median_ground(conn: Connection, flight_id: int) -> float:
+    """Ground height from the samples: the median of MSL minus take-off altitude (0 when the
+    file has neither), computed in the database (same rule as `ground_elevation`)."""
+    value = conn.execute(
+        text(
+            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY alt_msl - alt_takeoff) "
+            "FROM samples WHERE flight_id = :id AND alt_msl <> 'NaN' AND alt_takeoff <> 'NaN'"
+        ),
+        {"id": flight_id},
+    ).scalar()
+    return 0.0 if value is None else float(value)
+
+
 def time_range(conn: Connection, flight_id: int) -> tuple[float, float, datetime]:
     """First and last `t` of a flight and its start time, or NotFound."""
     row = conn.execute(

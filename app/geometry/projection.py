@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.geometry.camera import Intrinsics
-from app.geometry.frames import WGS84, ecef
+from app.geometry.frames import ecef
 
 WGS84_A = 6378137.0
 WGS84_B = 6356752.314245179
@@ -248,15 +248,111 @@ def intersect_ground(
     return np.where((c > 0) & (near > 0) & (near <= max_range), near, np.nan)
 
 
+@dataclass
+class _Frames:
+    """Per pose, what every pixel's ray needs: camera -> ECEF rotation, camera position,
+    focal lengths, and the raised ellipsoid scaled to the unit sphere (R / axes, o / axes)."""
+
+    rotation: np.ndarray  # (N, 3, 3)
+    origin: np.ndarray  # (N, 3) ECEF
+    fx: np.ndarray
+    fy: np.ndarray
+    scaled: np.ndarray  # (N, 3, 3) rotation / axes
+    o: np.ndarray  # (N, 3) origin / axes
+    c: np.ndarray  # (N, 1) |o|^2 - 1 (> 0: the camera is above the ground)
+
+    @classmethod
+    def of(cls, camera: Intrinsics, poses: Poses) -> _Frames:
+        rotation, origin = _camera_to_ecef(poses), camera_ecef(poses)
+        fx, fy = _focal(camera, poses)
+        g = poses.ground
+        axes = np.stack([WGS84_A + g, WGS84_A + g, WGS84_B + g], axis=-1)
+        o = origin / axes
+        c = np.sum(o * o, axis=-1)[:, None] - 1.0
+        return cls(rotation, origin, fx, fy, rotation / axes[:, :, None], o, c)
+
+    def take(self, rows: np.ndarray) -> _Frames:
+        return _Frames(*(getattr(self, f)[rows] for f in self.__dataclass_fields__))
+
+
+def _hits(
+    camera: Intrinsics, frames: _Frames, u: np.ndarray, v: np.ndarray, max_range: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where pixel rays (N, M) meet the raised ellipsoid, without (N, M, 3) temporaries.
+
+    With d = R [x, y, 1] the (unnormalised) ray of a pixel, the ellipsoid scaled to the unit
+    sphere turns the hit into |o' + t d'|^2 = 1 with d' = (R / axes) [x, y, 1]: each pixel
+    costs three 2-term linear forms and a quadratic. Returns the normalised image coordinates
+    x, y and the hit parameter t (in units of d, so the slant range is t |d|; NaN: no hit).
+    """
+    x, y = undistort(
+        camera, (u - camera.cx) / frames.fx[:, None], (v - camera.cy) / frames.fy[:, None]
+    )
+    a = np.zeros(x.shape)
+    b = np.zeros(x.shape)
+    for i in range(3):  # one ECEF axis at a time keeps every temporary (N, M)
+        s = frames.scaled[:, i, 0, None] * x + frames.scaled[:, i, 1, None] * y
+        s += frames.scaled[:, i, 2, None]
+        a += s * s
+        b += frames.o[:, i, None] * s
+    b *= 2.0
+    disc = b * b - 4.0 * a * frames.c
+    seen = disc >= 0
+    np.sqrt(disc, out=disc, where=seen)
+    t = (-b - disc) / (2.0 * a)
+    hit = seen & (frames.c > 0) & (t > 0) & (t * np.sqrt(x * x + y * y + 1.0) <= max_range)
+    return x, y, np.where(hit, t, np.nan)
+
+
+def _ecef_points(frames: _Frames, x: np.ndarray, y: np.ndarray, t: np.ndarray) -> list:
+    """ECEF coordinates (three (N, M) arrays) of origin + t d; t NaN gives the origin."""
+    step = np.nan_to_num(t, nan=0.0)
+    r = frames.rotation
+    return [
+        frames.origin[:, i, None]
+        + step * (r[:, i, 0, None] * x + r[:, i, 1, None] * y + r[:, i, 2, None])
+        for i in range(3)
+    ]
+
+
+def _ground_hits(
+    camera: Intrinsics, poses: Poses, u: np.ndarray, v: np.ndarray, max_range: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, _Frames]:
+    """`_hits` for pixels (M,) or (N, M) at N poses, and the frames used."""
+    u, v = _grid(poses, u, v)
+    frames = _Frames.of(camera, poses)
+    x, y, t = _hits(camera, frames, u, v, max_range)
+    return x, y, t, frames
+
+
 def project_pixels(
     camera: Intrinsics, poses: Poses, u: np.ndarray, v: np.ndarray, max_range: float
 ) -> dict[str, np.ndarray]:
     """Ground point (lon, lat, h) and slant range of pixels, (N, M); NaN where there is none."""
-    origin = camera_ecef(poses)
-    rays = pixel_rays(camera, poses, u, v)
-    t = intersect_ground(origin, rays, poses.ground, max_range)
-    lon, lat, h = _geodetic(origin, rays, t)
-    return {"lon": lon, "lat": lat, "h": h, "range": t}
+    x, y, t, frames = _ground_hits(camera, poses, u, v, max_range)
+    lon, lat, h = ecef().transform(*_ecef_points(frames, x, y, t), direction="INVERSE")
+    miss = np.isnan(t)
+    return {
+        "lon": np.where(miss, np.nan, lon),
+        "lat": np.where(miss, np.nan, lat),
+        "h": np.where(miss, np.nan, h),
+        "range": t * np.sqrt(x * x + y * y + 1.0),
+    }
+
+
+def project_pixels_enu(
+    camera: Intrinsics, poses: Poses, u: np.ndarray, v: np.ndarray, max_range: float
+) -> dict[str, np.ndarray]:
+    """Ground points of pixels as east, north, up metres from each camera (N, M), the same
+    hits as `project_pixels` (on the ellipsoid, not a plane) without the geodetic conversion:
+    what a client working in local metres (as cameratransform's `spaceFromImage`) needs."""
+    x, y, t, _ = _ground_hits(camera, poses, u, v, max_range)
+    to_enu = camera_to_enu(poses.yaw, poses.pitch, poses.roll)
+    east, north, up = (
+        t * (to_enu[:, i, 0, None] * x + to_enu[:, i, 1, None] * y + to_enu[:, i, 2, None])
+        for i in range(3)
+    )
+    return {"east": east, "north": north, "up": up, "range": t * np.sqrt(x * x + y * y + 1.0)}
 
 
 def unproject_points(
@@ -310,69 +406,47 @@ def footprints(
     The outline samples `per_edge` pixels along each edge (corners included). A border pixel
     whose ray misses is moved towards the principal point (a vectorised bisection in the
     image) until it sees ground within range; such footprints are `partial`. A pose whose
-    principal point sees no ground has no footprint. Rotations, camera positions and the
-    final geodetic conversion are computed once for all poses.
+    principal point sees no ground has no footprint. Rotations and camera positions are
+    computed once for all poses; the geodetic conversion (pyproj) covers the outline and the
+    centre only, the GSD coming from the ECEF distances to the centre's neighbours.
     """
     border_u, border_v = outline_pixels(camera, per_edge)
     k = border_u.size
     # the border, then the principal point and its right and lower neighbours (for the GSD)
     u = np.concatenate([border_u, [camera.cx, camera.cx + 1, camera.cx]])
     v = np.concatenate([border_v, [camera.cy, camera.cy, camera.cy + 1]])
-    uu, vv = _grid(poses, u, v)
-    uu, vv = uu.copy(), vv.copy()
-    rotation, origin = _camera_to_ecef(poses), camera_ecef(poses)
-    fx, fy = _focal(camera, poses)
-    rays = _rays(camera, rotation, fx, fy, uu, vv)
-    t = intersect_ground(origin, rays, poses.ground, max_range)
+    frames = _Frames.of(camera, poses)
+    x, y, t = _hits(camera, frames, *_grid(poses, u, v), max_range)
     missing = np.isnan(t[:, :k])
     if missing.any():
         rows, cols = np.nonzero(missing)
+        sub = frames.take(rows)
         low, high = np.zeros(rows.size), np.ones(rows.size)  # fraction of the way to the centre
+        du, dv = camera.cx - border_u[cols], camera.cy - border_v[cols]
         for _ in range(steps):
             middle = (low + high) / 2
-            pu = (border_u[cols] + (camera.cx - border_u[cols]) * middle)[:, None]
-            pv = (border_v[cols] + (camera.cy - border_v[cols]) * middle)[:, None]
-            probe = _rays(camera, rotation[rows], fx[rows], fy[rows], pu, pv)
-            hit = ~np.isnan(
-                intersect_ground(origin[rows], probe, poses.ground[rows], max_range)[:, 0]
-            )
+            pu, pv = border_u[cols] + du * middle, border_v[cols] + dv * middle
+            hit = ~np.isnan(_hits(camera, sub, pu[:, None], pv[:, None], max_range)[2][:, 0])
             high, low = np.where(hit, middle, high), np.where(hit, low, middle)
-        uu[rows, cols] = border_u[cols] + (camera.cx - border_u[cols]) * high
-        vv[rows, cols] = border_v[cols] + (camera.cy - border_v[cols]) * high
-        rays[rows, cols] = _rays(
-            camera,
-            rotation[rows],
-            fx[rows],
-            fy[rows],
-            uu[rows, cols][:, None],
-            vv[rows, cols][:, None],
-        )[:, 0]
-        t[rows, cols] = intersect_ground(
-            origin[rows], rays[rows, cols][:, None, :], poses.ground[rows], max_range
-        )[:, 0]
-    lon, lat, _ = _geodetic(origin, rays, t)
-    valid = ~np.isnan(lon).any(axis=1)
-    center = {"lon": lon[:, k:], "lat": lat[:, k:]}
+        pu, pv = border_u[cols] + du * high, border_v[cols] + dv * high
+        xs, ys, ts = _hits(camera, sub, pu[:, None], pv[:, None], max_range)
+        x[rows, cols], y[rows, cols], t[rows, cols] = xs[:, 0], ys[:, 0], ts[:, 0]
+    points = _ecef_points(frames, x, y, t)
+    lon, lat, _ = ecef().transform(*(p[:, : k + 1] for p in points), direction="INVERSE")
+    lon = np.where(np.isnan(t[:, : k + 1]), np.nan, lon)
+    lat = np.where(np.isnan(t[:, : k + 1]), np.nan, lat)
+    valid = ~np.isnan(lon[:, :k]).any(axis=1) & ~np.isnan(t[:, k:]).any(axis=1)
+    right = np.sqrt(sum((p[:, k + 1] - p[:, k]) ** 2 for p in points))
+    down = np.sqrt(sum((p[:, k + 2] - p[:, k]) ** 2 for p in points))
+    centre_seen = ~np.isnan(t[:, k:]).any(axis=1)
     return Footprints(
         lon=np.where(valid[:, None], lon[:, :k], np.nan),
         lat=np.where(valid[:, None], lat[:, :k], np.nan),
         partial=missing.any(axis=1) & valid,
         valid=valid,
         center_ground=np.stack([lon[:, k], lat[:, k]], -1),
-        gsd_m=_gsd(center),
+        gsd_m=np.where(centre_seen, np.sqrt(right * down), np.nan),
     )
-
-
-def _gsd(center: dict[str, np.ndarray]) -> np.ndarray:
-    """Geometric mean of the ground steps of one pixel right and one pixel down."""
-    lon, lat = center["lon"], center["lat"]
-    ok = ~np.isnan(lon).any(axis=1)
-    gsd = np.full(lon.shape[0], np.nan)
-    if ok.any():
-        _, _, dx = WGS84.inv(lon[ok, 0], lat[ok, 0], lon[ok, 1], lat[ok, 1])
-        _, _, dy = WGS84.inv(lon[ok, 0], lat[ok, 0], lon[ok, 2], lat[ok, 2])
-        gsd[ok] = np.sqrt(np.asarray(dx) * np.asarray(dy))
-    return gsd
 
 
 def intersect_terrain(

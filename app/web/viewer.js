@@ -8,7 +8,7 @@ const base = window.location.origin;
 // what the page did, for people debugging it and for the browser tests
 const state = window.skyspace = {
   idle: false, errors: [], tiles: { mosaic: 0, flights: 0, footprints: 0 },
-  flight: null, scene: null, t: 0, footprint: null, footprintVersion: 0,
+  flight: null, scene: null, t: 0, footprint: null, footprintVersion: 0, visible: [],
 };
 
 const $ = (id) => document.getElementById(id);
@@ -36,6 +36,8 @@ const map = new maplibregl.Map({
       flights: { type: 'vector', tiles: [`${base}/tiles/flights/{z}/{x}/{y}.mvt`], maxzoom: 18 },
       footprints: { type: 'vector', tiles: [`${base}/tiles/footprints/{z}/{x}/{y}.mvt`],
                     minzoom: 12, maxzoom: 18 },
+      landmarks: { type: 'vector', tiles: [`${base}/tiles/features/{z}/{x}/{y}.mvt`],
+                   minzoom: 12, maxzoom: 18 },
       current: { type: 'geojson', data: EMPTY },
       drone: { type: 'geojson', data: EMPTY },
     },
@@ -45,6 +47,13 @@ const map = new maplibregl.Map({
       { id: 'footprints', type: 'line', source: 'footprints', 'source-layer': 'footprints',
         filter: ['==', ['get', 'flight_id'], -1],
         paint: { 'line-color': '#ffd34d', 'line-opacity': 0.12, 'line-width': 0.6 } },
+      { id: 'landmarks', type: 'line', source: 'landmarks', 'source-layer': 'features',
+        paint: { 'line-color': '#ffffff', 'line-opacity': 0.35, 'line-width': 0.8 } },
+      // the landmarks in view at the slider's instant (ids from /flights/{id}/visible)
+      { id: 'landmarks-visible', type: 'fill', source: 'landmarks', 'source-layer': 'features',
+        filter: ['in', ['id'], ['literal', []]],
+        paint: { 'fill-color': '#30d158', 'fill-opacity': 0.55,
+                 'fill-outline-color': '#0b6b2a' } },
       { id: 'flights', type: 'line', source: 'flights', 'source-layer': 'flights',
         paint: { 'line-color': ['case', ['==', ['id'], ['literal', -1]], '#ff3b30', '#1f6feb'],
                  'line-width': 2.5 } },
@@ -58,6 +67,7 @@ const map = new maplibregl.Map({
     ],
   },
 });
+state.map = map;
 map.addControl(new maplibregl.NavigationControl(), 'top-left');
 map.addControl(new maplibregl.ScaleControl(), 'bottom-left');
 
@@ -124,10 +134,12 @@ async function showInstant(t) {
   const request = Promise.all([
     getJSON(`/flights/${id}/pose?t=${t}`),
     getJSON(`/flights/${id}/footprint?t=${t}`).catch(() => null),
+    getJSON(`/flights/${id}/visible?t=${t}`).catch(() => ({ features: [] })),
   ]);
   pending = request;
-  const [pose, footprint] = await request;
+  const [pose, footprint, visible] = await request;
   if (pending !== request) return; // a later instant was asked for meanwhile
+  showVisible(visible.features);
   map.getSource('drone').setData({ type: 'Point', coordinates: [pose.lon, pose.lat] });
   map.getSource('current').setData(footprint || EMPTY);
   state.footprint = footprint;
@@ -138,6 +150,19 @@ async function showInstant(t) {
   if (state.scene !== null) {
     $('frame').src = `${base}/flights/${id}/frame-view?scene=${state.scene}&t=${t}&width=320`;
   }
+}
+
+function showVisible(features) {
+  state.visible = features.map((f) => f.id);
+  map.setFilter('landmarks-visible', ['in', ['id'], ['literal', state.visible]]);
+  const counts = {};
+  for (const f of features) counts[f.class] = (counts[f.class] || 0) + 1;
+  const named = features.filter((f) => f.name).map((f) => f.name);
+  const summary = Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ');
+  $('visible').textContent = features.length
+    ? `${summary}${named.length ? ` · ${named.slice(0, 5).join(', ')}` : ''}`
+    : 'no landmark in view';
+  $('visible').classList.remove('muted');
 }
 
 function format(value) {

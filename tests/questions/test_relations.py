@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from shapely.geometry import box, mapping
 from sqlalchemy import Engine, text
 
-from app.db.features import NEAR_SQL
+from app.db.features import NEAR_SQL, VISIBLE_SQL
 from app.db.relations import FEATURES_SQL, ORDER_SQL, WINDOW_SQL
 from app.geometry.events import turns
 from app.geometry.relations import clock, compass8, distance_band, egocentric_side
@@ -145,6 +145,11 @@ def test_events_endpoint(client: TestClient, north_track) -> None:
     ("sql", "params", "index"),
     [
         (WINDOW_SQL, {"flight": 1, "start": 0.0, "end": 5.0}, "samples_pkey"),
+        (
+            VISIBLE_SQL.format(condition=""),
+            {"polygon": box(13.4, 52.5, 13.41, 52.51).wkb, "class": None},
+            "ix_features_geom",
+        ),
         (FEATURES_SQL, {"ids": [1, 2], "lon": 13.4, "lat": 52.5}, "features_pkey"),
         (ORDER_SQL.format(condition=""), {"flight": 1, "limit": 10}, "ix_features_geom"),
         (

@@ -113,6 +113,15 @@ def test_viewer_shows_the_demo_world_and_scrubs_a_flight(demo_server: str, tmp_p
         page.wait_for_function("window.skyspace.idle", timeout=60_000)
         second = page.evaluate("JSON.stringify(window.skyspace.footprint.geometry)")
         assert second != first, "moving the slider moves the footprint"
+        # the orbit keeps the town hall in view: it is listed and highlighted on the map
+        page.wait_for_function("window.skyspace.visible.length > 0", timeout=30_000)
+        assert "Town Hall" in page.locator("#visible").inner_text()
+        highlighted = page.evaluate(
+            "window.skyspace.map.queryRenderedFeatures({layers: ['landmarks-visible']})"
+            ".map((f) => f.id)"
+        )
+        visible_ids = set(page.evaluate("window.skyspace.visible"))
+        assert highlighted and set(highlighted) <= visible_ids, (highlighted, visible_ids)
         page.wait_for_function(
             "document.getElementById('frame').complete && "
             "document.getElementById('frame').naturalWidth > 0",
