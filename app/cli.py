@@ -199,14 +199,13 @@ def footprints(
     """Recompute and store the footprints of flights (after changing their camera)."""
     from sqlalchemy import create_engine
 
-    from app.db.footprints import refresh_footprints
+    from app.db.footprints import refresh_many
 
     settings = Settings()
     engine = create_engine(_database_url(start=False))
     try:
-        for flight_id in flight:
-            with engine.begin() as conn:
-                count = refresh_footprints(conn, flight_id, settings.max_range_m)
+        counts = refresh_many(engine, list(flight), settings.max_range_m)
+        for flight_id, count in counts.items():
             typer.echo(f"flight {flight_id}: {count} footprints", err=True)
     finally:
         engine.dispose()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -44,13 +46,22 @@ def flight_poses(conn: Connection, row: Any, **bounds: float | None) -> tuple[di
     return samples, poses
 
 
-def compute(camera: Intrinsics, poses: Poses, max_range: float) -> Footprints:
-    """Footprints of many poses, in chunks."""
-    parts = []
-    for start in range(0, len(poses), CHUNK):
+def compute(
+    camera: Intrinsics, poses: Poses, max_range: float, workers: int | None = None
+) -> Footprints:
+    """Footprints of many poses, in chunks spread over threads (numpy and pyproj release
+    the GIL, so the chunks run on every core)."""
+    starts = range(0, len(poses), CHUNK)
+
+    def one(start: int) -> Footprints:
         rows = np.arange(start, min(start + CHUNK, len(poses)))
-        sub = poses.take(rows)
-        parts.append(footprints(camera, sub, max_range))
+        return footprints(camera, poses.take(rows), max_range)
+
+    if len(starts) <= 1:
+        parts = [one(start) for start in starts]
+    else:
+        with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
+            parts = list(pool.map(one, starts))
     return Footprints(
         *(
             np.concatenate([getattr(p, f) for p in parts])
@@ -88,6 +99,20 @@ def refresh_footprints(conn: Connection, flight_id: int, max_range: float) -> in
     prints = compute(camera, poses, max_range)
     camera_lonlat = np.stack([samples["lon"], samples["lat"]], axis=-1)
     return copy_footprints(conn, flight_id, samples["t"], prints, camera_lonlat)
+
+
+def refresh_many(
+    engine: Engine, flight_ids: list[int], max_range: float, workers: int | None = None
+) -> dict[int, int]:
+    """`refresh_footprints` for many flights, one transaction each, on parallel connections
+    (the database builds the GiST entries of one flight while another is computed)."""
+
+    def one(flight_id: int) -> int:
+        with engine.begin() as conn:
+            return refresh_footprints(conn, flight_id, max_range)
+
+    with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
+        return dict(zip(flight_ids, pool.map(one, flight_ids), strict=True))
 
 
 def camera_from_exif(track: Track) -> dict[str, Any] | None:

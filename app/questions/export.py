@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 import orjson
 from PIL import Image
+from sqlalchemy import text
 
 from app.db import flights as store
 from app.db.footprints import flight_camera, flight_poses
@@ -150,24 +152,41 @@ def _seeds_of(args: tuple[int, list[int], int, int]) -> dict[str, Any]:
         )
 
 
-def _flight_view(conn: Any, flight_id: int) -> tuple[Intrinsics, dict, Poses]:
-    """A flight's camera, samples and poses, kept for the next jobs of the same flight."""
+def _flight_view(conn: Any, flight_id: int) -> tuple[Intrinsics, dict, Poses, list[SceneRef]]:
+    """A flight's camera, samples, poses and the imagery around it, kept for the next jobs
+    of the same flight (jobs come sorted by flight)."""
     cache = _WORKER["flights"]
     if flight_id not in cache:
         row = store.get_flight(conn, flight_id)
         samples, poses = flight_poses(conn, row)
+        margin = 0.02  # degrees: what an oblique camera sees beyond the path
+        bbox = (
+            float(samples["lon"].min()) - margin,
+            float(samples["lat"].min()) - margin,
+            float(samples["lon"].max()) + margin,
+            float(samples["lat"].max()) + margin,
+        )
         cache.clear()
-        cache[flight_id] = (flight_camera(row), samples, poses)
+        cache[flight_id] = (flight_camera(row), samples, poses, _scenes(conn, bbox))
     return cache[flight_id]
 
 
 def _scenes(conn: Any, bbox: tuple[float, float, float, float]) -> list[SceneRef]:
-    """Imagery (not terrain) meeting a bbox, newest first."""
-    return [
-        s
-        for kind in ("satellite", "aerial")
-        for s in mosaic_scenes(conn, bbox, kind=kind, interval=None)
-    ]
+    """Imagery (not terrain) meeting a bbox, newest first (one GiST query)."""
+    if "dems" not in _WORKER:
+        ids = conn.execute(text("SELECT id FROM scenes WHERE kind = 'dem'")).scalars()
+        _WORKER["dems"] = set(ids)
+    scenes = mosaic_scenes(conn, bbox, kind=None, interval=None)
+    return [s for s in scenes if s.id not in _WORKER["dems"]]
+
+
+def _covering(scenes: list[SceneRef], lon: float, lat: float) -> SceneRef | None:
+    """The first (newest) scene whose bounds hold the point."""
+    for scene in scenes:
+        west, south, east, north = scene.bounds
+        if west <= lon <= east and south <= lat <= north:
+            return scene
+    return None
 
 
 def render(job: tuple[dict[str, Any], str]) -> int:
@@ -189,21 +208,20 @@ def render(job: tuple[dict[str, Any], str]) -> int:
             image.save(Path(folder) / names["crop"], format="PNG", compress_level=3)
             written += 1
         if names["frames"]:
-            camera, samples, poses = _flight_view(conn, record["flight_id"])
-        for name, t in zip(names["frames"], record["imagery"]["frames"], strict=True):
-            i = int(np.argmin(np.abs(samples["t"] - t)))
-            pose = poses.take(np.array([i]))
-            lon, lat, near = float(pose.lon[0]), float(pose.lat[0]), 0.002
-            scenes = _scenes(conn, (lon - near, lat - near, lon + near, lat + near))
-            pixels = (
-                render_frame(
-                    imagery, scenes[0], camera, pose, FRAME_WIDTH, _WORKER["settings"].max_range_m
-                )
-                if scenes
-                else np.zeros((1, 1, 4), dtype=np.uint8)
+            camera, samples, poses, scenes = _flight_view(conn, record["flight_id"])
+    for name, t in zip(names["frames"], record["imagery"]["frames"], strict=True):
+        i = int(np.argmin(np.abs(samples["t"] - t)))
+        pose = poses.take(np.array([i]))
+        scene = _covering(scenes, float(pose.lon[0]), float(pose.lat[0]))
+        pixels = (
+            np.zeros((1, 1, 4), dtype=np.uint8)
+            if scene is None
+            else render_frame(
+                imagery, scene, camera, pose, FRAME_WIDTH, _WORKER["settings"].max_range_m
             )
-            Image.fromarray(pixels[..., :3]).save(Path(folder) / name, format="JPEG", quality=85)
-            written += 1
+        )
+        Image.fromarray(pixels[..., :3]).save(Path(folder) / name, format="JPEG", quality=85)
+        written += 1
     return written
 
 
@@ -227,6 +245,8 @@ class ExportSummary:
     answers: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     positions: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     images: int = 0
+    seeds_s: float = 0.0
+    images_s: float = 0.0
 
     def table(self) -> str:
         """A plain-text table: questions, skips and answer spread per task."""
@@ -238,7 +258,10 @@ class ExportSummary:
                 f"{number:>2} {name:<19}{self.written[name]:>10}{self.skipped[name]:>9}  "
                 f"{answers[:40]:<40}  {spread}"
             )
-        lines.append(f"total {sum(self.written.values())} questions, {self.images} images")
+        lines.append(
+            f"total {sum(self.written.values())} questions, {self.images} images "
+            f"(seeds {self.seeds_s:.0f} s, images {self.images_s:.0f} s)"
+        )
         return "\n".join(lines)
 
 
@@ -265,6 +288,7 @@ def export(
     with ProcessPoolExecutor(
         workers, initializer=_worker_init, initargs=(database_url, settings)
     ) as pool:
+        started = time.perf_counter()
         jobs = [(flight_id, tasks, per_flight, seed) for flight_id in flight_ids]
         for reply in pool.map(_seeds_of, jobs, chunksize=4):
             for record in reply["seeds"]:
@@ -280,11 +304,14 @@ def export(
             record.pop("balance_key", None)
             record["question"] = question_text(record)
             _name_images(record)
+        summary.seeds_s = time.perf_counter() - started
+        started = time.perf_counter()
         by_flight = sorted(chosen, key=lambda r: (r["flight_id"], r["id"]))  # reuse poses
         for written in pool.map(render, [(r, str(out)) for r in by_flight], chunksize=8):
             summary.images += written
             if progress:
                 progress(1)
+        summary.images_s = time.perf_counter() - started
     with (out / "questions.jsonl").open("wb") as handle:
         for record in chosen:
             handle.write(orjson.dumps(record, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")

@@ -53,6 +53,7 @@ LINEAR_CLASSES = ("road", "water")  # long features: poor "landmarks" to point a
 MAX_LANDMARK_M = 150.0  # landmarks bigger than this (sqrt of area) are not pointed at
 CLIP_S = 60.0
 LETTERS = "ABCD"
+WHOLE, NEARLY_WHOLE = 0.98, 0.75  # fraction in view: "fully in view", and the doubtful range
 
 
 class Skip(Exception):
@@ -228,10 +229,10 @@ def count_in_view(fs: FlightSeeds, rng: np.random.Generator, at: float | None) -
         raise Skip("no countable landmark in view")
     feature_class = str(rng.choice(classes))
     of_class = [r for r in rows if r[1] == feature_class]
-    if any(0.15 < float(r.fraction or 0) < 0.85 for r in of_class):
-        raise Skip("a landmark is cut by the frame edge")
-    count = sum(1 for r in of_class if float(r.fraction or 0) >= 0.85)
-    if count > 15:
+    if any(NEARLY_WHOLE < float(r.fraction or 0) < WHOLE for r in of_class):
+        raise Skip("a landmark is all but whole in view (is it fully in view?)")
+    count = sum(1 for r in of_class if float(r.fraction or 0) >= WHOLE)
+    if count > 20:
         raise Skip("too many to count")
     near = [count + d for d in (-1, 1, 2, -2, 3) if count + d >= 0]
     distractors = near[:3]

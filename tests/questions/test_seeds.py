@@ -54,7 +54,7 @@ def _truth_of(seed: dict) -> object:
     """The answer as recomputed from the seed's own facts (never from its options)."""
     facts, task = seed["facts"], seed["task"]
     if task == "count_in_view":
-        return sum(1 for f in facts["features"] if f["fraction_in_view"] >= 0.85)
+        return sum(1 for f in facts["features"] if f["fraction_in_view"] >= 0.98)
     if task == "map_direction":
         return compass8(facts["bearing_deg"])[0]
     if task == "clock_position":
