@@ -29,6 +29,7 @@ from app.geometry.frames import WGS84
 from app.geometry.poses import poses_from_samples
 from app.geometry.projection import (
     Poses,
+    footprint_on_terrain,
     footprints,
     project_pixels,
     project_pixels_on_terrain,
@@ -125,14 +126,19 @@ def _project(
     """Pixels to the level ground, or to the terrain of a `kind=dem` scene."""
     if dem is None:
         return project_pixels(camera, poses, u, v, max_range)
+    terrain, heights = _terrain(request, conn, dem, poses, max_range)
+    return project_pixels_on_terrain(camera, poses, u, v, max_range, terrain, heights)
+
+
+def _terrain(request: Request, conn: Any, dem: int, poses: Poses, max_range: float) -> tuple:
+    """The height sampler of a `kind=dem` scene around the camera, and its height range."""
     ref = scene_ref(conn, dem)
     kind = conn.execute(text("SELECT kind FROM scenes WHERE id = :id"), {"id": dem}).scalar_one()
     if kind != "dem":
         raise InvalidInput(f"scene {dem} is a {kind} scene, not a dem")
-    terrain, heights = dem_sampler(
+    return dem_sampler(
         request.app.state.imagery, ref, float(poses.lon[0]), float(poses.lat[0]), max_range
     )
-    return project_pixels_on_terrain(camera, poses, u, v, max_range, terrain, heights)
 
 
 Dem = Annotated[int | None, Query(description="A kind=dem scene: meet its terrain")]
@@ -243,15 +249,22 @@ def footprint_feature(prints: Any, i: int, t: float, time: str | None) -> dict[s
 
 @router.get("/flights/{flight_id}/footprint", summary="The ground seen at any instant")
 def footprint_at(
+    request: Request,
     flight_id: int,
     engine: ReadEngineDep,
     settings: SettingsDep,
     t: Annotated[str, Query(description="t seconds or ISO instant")],
+    dem: Dem = None,
 ) -> GeoJSON:
-    """The frame outline on the ground (pose interpolated); `partial` when clipped."""
+    """The frame outline on the ground (pose interpolated), or on the terrain of a
+    `kind=dem` scene; `partial` when clipped at the horizon or the maximum range."""
     with engine.connect() as conn:
         _, camera, poses, pose = _pose_and_camera(conn, flight_id, t)
-    prints = footprints(camera, poses, settings.max_range_m)
+        if dem is None:
+            prints = footprints(camera, poses, settings.max_range_m)
+        else:
+            terrain, heights = _terrain(request, conn, dem, poses, settings.max_range_m)
+            prints = footprint_on_terrain(camera, poses, settings.max_range_m, terrain, heights)
     if not prints.valid[0]:
         raise InvalidInput(
             "the camera sees no ground at this instant (above the horizon)", code="no_ground"

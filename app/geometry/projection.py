@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.geometry.camera import Intrinsics
-from app.geometry.frames import ecef
+from app.geometry.frames import WGS84, ecef
 
 WGS84_A = 6378137.0
 WGS84_B = 6356752.314245179
@@ -502,10 +502,13 @@ def _below(
     t: np.ndarray,
     terrain: Callable[[np.ndarray, np.ndarray], np.ndarray],
 ) -> np.ndarray:
-    """Whether origin + t * ray is at or under the terrain (False where it is unknown)."""
+    """Whether origin + t * ray is at or under the terrain (False where it is unknown).
+
+    A micrometre of slack: the march's last point lies on the lowest height by construction,
+    and the geodetic round trip must not put it a hair above a terrain at that height."""
     points = origin + rays * t[:, None]
     lon, lat, h = ecef().transform(points[:, 0], points[:, 1], points[:, 2], direction="INVERSE")
-    return np.asarray(h) <= terrain(np.asarray(lon), np.asarray(lat))
+    return np.asarray(h) <= terrain(np.asarray(lon), np.asarray(lat)) + 1e-6
 
 
 def project_pixels_on_terrain(
@@ -524,3 +527,65 @@ def project_pixels_on_terrain(
     t = intersect_terrain(origin, rays, terrain, heights, max_range, step)
     lon, lat, h = _geodetic(origin, rays, t)
     return {"lon": lon, "lat": lat, "h": h, "range": t}
+
+
+def footprint_on_terrain(
+    camera: Intrinsics,
+    pose: Poses,
+    max_range: float,
+    terrain: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    heights: tuple[float, float],
+    per_edge: int = 4,
+    steps: int = 16,
+) -> Footprints:
+    """`footprints` for one pose against a terrain model: the outline's rays marched to the
+    DEM; a border pixel that meets nothing within range is moved towards the principal point
+    by bisection (all such pixels at once), and the footprint is then `partial`."""
+    border_u, border_v = outline_pixels(camera, per_edge)
+    k = border_u.size
+    u = np.concatenate([border_u, [camera.cx, camera.cx + 1, camera.cx]])
+    v = np.concatenate([border_v, [camera.cy, camera.cy, camera.cy + 1]])
+    ground = project_pixels_on_terrain(camera, pose, u, v, max_range, terrain, heights)
+    lon, lat = ground["lon"][0], ground["lat"][0]
+    missing = np.isnan(lon[:k])
+    if missing.any() and not np.isnan(lon[k]):
+        cols = np.flatnonzero(missing)
+        low, high = np.zeros(cols.size), np.ones(cols.size)
+        du, dv = camera.cx - border_u[cols], camera.cy - border_v[cols]
+        for _ in range(steps):
+            middle = (low + high) / 2
+            probe = project_pixels_on_terrain(
+                camera,
+                pose,
+                border_u[cols] + du * middle,
+                border_v[cols] + dv * middle,
+                max_range,
+                terrain,
+                heights,
+            )
+            hit = ~np.isnan(probe["lon"][0])
+            high, low = np.where(hit, middle, high), np.where(hit, low, middle)
+        final = project_pixels_on_terrain(
+            camera,
+            pose,
+            border_u[cols] + du * high,
+            border_v[cols] + dv * high,
+            max_range,
+            terrain,
+            heights,
+        )
+        lon[cols], lat[cols] = final["lon"][0], final["lat"][0]
+    valid = not np.isnan(lon[: k + 1]).any()
+    gsd = np.nan
+    if not np.isnan(lon[k:]).any():
+        _, _, dx = WGS84.inv(lon[k], lat[k], lon[k + 1], lat[k + 1])
+        _, _, dy = WGS84.inv(lon[k], lat[k], lon[k + 2], lat[k + 2])
+        gsd = float(np.sqrt(dx * dy))
+    return Footprints(
+        lon=(lon[:k] if valid else np.full(k, np.nan))[None, :],
+        lat=(lat[:k] if valid else np.full(k, np.nan))[None, :],
+        partial=np.array([bool(missing.any()) and valid]),
+        valid=np.array([valid]),
+        center_ground=np.array([[lon[k], lat[k]]]),
+        gsd_m=np.array([gsd]),
+    )

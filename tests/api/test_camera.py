@@ -326,3 +326,12 @@ def test_projection_onto_a_dem_scene(client: TestClient, data_dir) -> None:
     scene = client.post("/scenes", json={"name": "img", "uri": str(path), "kind": "aerial"}).json()
     wrong = client.get(f"/flights/{flight['id']}/project", params={**params, "dem": scene["id"]})
     assert wrong.status_code == 422 and "not a dem" in wrong.json()["detail"]
+    # the footprint on the terrain: its northern edge stops short on the plateau's face
+    url = f"/flights/{flight['id']}/footprint"
+    flat_print = shape(client.get(url, params={"t": 0}).json()["geometry"])
+    on_dem = client.get(url, params={"t": 0, "dem": dem["id"]}).json()
+    dem_print = shape(on_dem["geometry"])
+    assert dem_print.bounds[3] < flat_print.bounds[3], "the plateau hides the far ground"
+    assert dem_print.bounds[1] == pytest.approx(flat_print.bounds[1], abs=1e-7), "south is flat"
+    assert on_dem["properties"]["partial"] is False
+    assert client.get(url, params={"t": 0, "dem": scene["id"]}).status_code == 422
