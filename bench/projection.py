@@ -8,8 +8,8 @@
    cameratransform `gpsFromImage`).
 2. Footprints (the frame outline as stored at ingest, 16 border pixels, plus the centre and
    its GSD for skyspace) for a flight whose pose changes every frame: skyspace for all frames
-   at once; cameratransform re-posed frame by frame on the same 16 pixels (timed on
-   --ct-frames frames, the rate extrapolated).
+   at once, as ingest computes them (chunks on every core); cameratransform re-posed frame
+   by frame on the same 16 pixels (timed on --ct-frames frames, the rate extrapolated).
 3. With --batch: footprints of the benchmark-sized batch (1,500 clips, 1.8 million frames)
    computed, and stored with binary COPY into PostGIS (flights loaded by bench/ingest.py's
    generator first). Goals: computed < 10 s, stored < 30 s.
@@ -101,10 +101,10 @@ def main() -> None:
         f"ratio {theirs_gps / geographic:.2f}x"
     )
 
-    from app.geometry.projection import footprints
+    from app.db.footprints import compute
 
     poses = flight_poses(args.frames)
-    ours = timed(lambda: footprints(CAMERA, poses, 5000.0, per_edge=PER_EDGE), runs=3)
+    ours = timed(lambda: compute(CAMERA, poses, 5000.0), runs=3)  # as ingest does: all cores
     outline = np.column_stack(outline_pixels(CAMERA, PER_EDGE))  # the same outline
     count = min(args.ct_frames, args.frames)
 

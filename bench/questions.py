@@ -106,7 +106,7 @@ def query_urls(engine, port: int, count: int, seed: int = 4) -> tuple[list[str],
 def explain(engine, sql: str, params: dict) -> str:
     with engine.connect() as conn:
         rows = conn.execute(text(f"EXPLAIN {sql}"), params).all()
-    return "\n".join("      " + r[0] for r in rows)
+    return "\n".join("      " + (r[0] if len(r[0]) < 140 else r[0][:137] + "...") for r in rows)
 
 
 def main() -> None:

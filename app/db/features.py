@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from shapely import to_wkb
+from shapely import make_valid, to_wkb
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
@@ -20,17 +20,24 @@ def insert_features(
     features: Iterable[tuple[str, str | None, BaseGeometry, dict[str, Any]]],
     source: str,
 ) -> int:
-    """Insert (class, name, geometry in WGS84, properties) rows; returns how many."""
-    rows = [
-        {
-            "class": feature_class,
-            "name": name,
-            "geom": to_wkb(geometry),
-            "properties": orjson.dumps(properties).decode(),
-            "source": source,
-        }
-        for feature_class, name, geometry, properties in features
-    ]
+    """Insert (class, name, geometry in WGS84, properties) rows; returns how many.
+
+    Invalid outlines (real OSM buildings self-touch) are kept, repaired with `make_valid`
+    and flagged `geometry_repaired`: the spatial queries need valid geometries."""
+    rows = []
+    for feature_class, name, geometry, properties in features:
+        if not geometry.is_empty and not geometry.is_valid:
+            geometry = make_valid(geometry)
+            properties = {**properties, "geometry_repaired": True}
+        rows.append(
+            {
+                "class": feature_class,
+                "name": name,
+                "geom": to_wkb(geometry),
+                "properties": orjson.dumps(properties).decode(),
+                "source": source,
+            }
+        )
     if rows:
         conn.execute(
             text(
@@ -101,7 +108,7 @@ def flights_seeing(conn: Connection, feature_id: int) -> list[Any]:
 
 
 VISIBLE_SQL = (
-    "WITH view AS (SELECT ST_SetSRID(ST_GeomFromWKB(:polygon), 4326) AS g) "
+    "WITH view AS (SELECT ST_MakeValid(ST_SetSRID(ST_GeomFromWKB(:polygon), 4326)) AS g) "
     "SELECT f.id, f.class, f.name, "
     "CASE WHEN ST_Dimension(f.geom) = 2 THEN ST_Area(ST_Intersection(f.geom, view.g)) "
     "     / NULLIF(ST_Area(f.geom), 0) "

@@ -277,31 +277,63 @@ class _Frames:
 
 def _hits(
     camera: Intrinsics, frames: _Frames, u: np.ndarray, v: np.ndarray, max_range: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Where pixel rays (N, M) meet the raised ellipsoid, without (N, M, 3) temporaries.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Where pixel rays (N, M) meet the raised ellipsoid: a quadratic in t per pixel.
 
-    With d = R [x, y, 1] the (unnormalised) ray of a pixel, the ellipsoid scaled to the unit
-    sphere turns the hit into |o' + t d'|^2 = 1 with d' = (R / axes) [x, y, 1]: each pixel
-    costs three 2-term linear forms and a quadratic. Returns the normalised image coordinates
-    x, y and the hit parameter t (in units of d, so the slant range is t |d|; NaN: no hit).
+    With d = R [x, y, 1] the (unnormalised) ray of a pixel and K = R / axes, the ellipsoid
+    scaled to the unit sphere turns the hit into |o' + t K p|^2 = 1 with p = [x, y, 1], so
+    a t^2 + 2 h t + c = 0 with a = p^T (K^T K) p, h = (K^T o') . p and c = |o'|^2 - 1. The
+    3 x 3 matrix and the vector are formed once per pose; each pixel then costs a few
+    multiply-adds, done in place in two buffers (a million pixels take no more memory than
+    their coordinates). Returns the normalised image coordinates x, y and the hit parameter
+    t (in units of d, so the slant range is t |d|; NaN: no hit).
     """
-    x, y = undistort(
-        camera, (u - camera.cx) / frames.fx[:, None], (v - camera.cy) / frames.fy[:, None]
-    )
-    a = np.zeros(x.shape)
-    b = np.zeros(x.shape)
-    for i in range(3):  # one ECEF axis at a time keeps every temporary (N, M)
-        s = frames.scaled[:, i, 0, None] * x + frames.scaled[:, i, 1, None] * y
-        s += frames.scaled[:, i, 2, None]
-        a += s * s
-        b += frames.o[:, i, None] * s
-    b *= 2.0
-    disc = b * b - 4.0 * a * frames.c
-    seen = disc >= 0
-    np.sqrt(disc, out=disc, where=seen)
-    t = (-b - disc) / (2.0 * a)
-    hit = seen & (frames.c > 0) & (t > 0) & (t * np.sqrt(x * x + y * y + 1.0) <= max_range)
-    return x, y, np.where(hit, t, np.nan)
+    x = u - camera.cx
+    x /= frames.fx[:, None]
+    y = v - camera.cy
+    y /= frames.fy[:, None]
+    x, y = undistort(camera, x, y)
+    k = frames.scaled
+    q = np.einsum("nki,nkj->nij", k, k)[..., None]  # (N, 3, 3, 1): K^T K
+    g = np.einsum("nki,nk->ni", k, frames.o)[..., None]  # (N, 3, 1): K^T o'
+    tmp = np.empty(x.shape)
+    # a = x (q00 x + 2 q01 y + 2 q02) + y (q11 y + 2 q12) + q22
+    a = np.multiply(x, q[:, 0, 0])
+    np.multiply(y, 2 * q[:, 0, 1], out=tmp)
+    a += tmp
+    a += 2 * q[:, 0, 2]
+    a *= x
+    np.multiply(y, q[:, 1, 1], out=tmp)
+    tmp += 2 * q[:, 1, 2]
+    tmp *= y
+    a += tmp
+    a += q[:, 2, 2]
+    h = np.multiply(x, g[:, 0])  # h = g . p
+    np.multiply(y, g[:, 1], out=tmp)
+    h += tmp
+    h += g[:, 2]
+    t = np.multiply(h, h)  # the near root: t = -(h + sqrt(h^2 - a c)) / a
+    np.multiply(a, frames.c, out=tmp)
+    t -= tmp
+    seen = t >= 0
+    np.sqrt(t, out=t, where=seen)
+    t += h
+    np.negative(t, out=t)
+    t /= a
+    np.multiply(x, x, out=tmp)  # range^2 = t^2 |d|^2 = t^2 (x^2 + y^2 + 1)
+    tmp += 1.0
+    np.multiply(y, y, out=h)
+    tmp += h
+    tmp *= t
+    tmp *= t
+    seen &= t > 0
+    seen &= tmp <= max_range * max_range
+    seen &= frames.c > 0  # a camera under the ground sees none
+    missed = np.logical_not(seen, out=seen)
+    np.copyto(t, np.nan, where=missed)
+    np.sqrt(tmp, out=tmp)
+    np.copyto(tmp, np.nan, where=missed)
+    return x, y, t, tmp
 
 
 def _ecef_points(frames: _Frames, x: np.ndarray, y: np.ndarray, t: np.ndarray) -> list:
@@ -317,26 +349,25 @@ def _ecef_points(frames: _Frames, x: np.ndarray, y: np.ndarray, t: np.ndarray) -
 
 def _ground_hits(
     camera: Intrinsics, poses: Poses, u: np.ndarray, v: np.ndarray, max_range: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, _Frames]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, _Frames]:
     """`_hits` for pixels (M,) or (N, M) at N poses, and the frames used."""
     u, v = _grid(poses, u, v)
     frames = _Frames.of(camera, poses)
-    x, y, t = _hits(camera, frames, u, v, max_range)
-    return x, y, t, frames
+    return (*_hits(camera, frames, u, v, max_range), frames)
 
 
 def project_pixels(
     camera: Intrinsics, poses: Poses, u: np.ndarray, v: np.ndarray, max_range: float
 ) -> dict[str, np.ndarray]:
     """Ground point (lon, lat, h) and slant range of pixels, (N, M); NaN where there is none."""
-    x, y, t, frames = _ground_hits(camera, poses, u, v, max_range)
+    x, y, t, slant, frames = _ground_hits(camera, poses, u, v, max_range)
     lon, lat, h = ecef().transform(*_ecef_points(frames, x, y, t), direction="INVERSE")
     miss = np.isnan(t)
     return {
         "lon": np.where(miss, np.nan, lon),
         "lat": np.where(miss, np.nan, lat),
         "h": np.where(miss, np.nan, h),
-        "range": t * np.sqrt(x * x + y * y + 1.0),
+        "range": slant,
     }
 
 
@@ -346,13 +377,19 @@ def project_pixels_enu(
     """Ground points of pixels as east, north, up metres from each camera (N, M), the same
     hits as `project_pixels` (on the ellipsoid, not a plane) without the geodetic conversion:
     what a client working in local metres (as cameratransform's `spaceFromImage`) needs."""
-    x, y, t, _ = _ground_hits(camera, poses, u, v, max_range)
-    to_enu = camera_to_enu(poses.yaw, poses.pitch, poses.roll)
-    east, north, up = (
-        t * (to_enu[:, i, 0, None] * x + to_enu[:, i, 1, None] * y + to_enu[:, i, 2, None])
-        for i in range(3)
-    )
-    return {"east": east, "north": north, "up": up, "range": t * np.sqrt(x * x + y * y + 1.0)}
+    x, y, t, slant, _ = _ground_hits(camera, poses, u, v, max_range)
+    r = camera_to_enu(poses.yaw, poses.pitch, poses.roll)[..., None]
+    out = {"range": slant}
+    for i, name in enumerate(("east", "north", "up")):
+        value = np.multiply(y, r[:, i, 1])
+        value += r[:, i, 2]
+        out[name] = value
+    tmp = np.empty(x.shape)
+    for i, name in enumerate(("east", "north", "up")):
+        np.multiply(x, r[:, i, 0], out=tmp)
+        out[name] += tmp
+        out[name] *= t
+    return out
 
 
 def unproject_points(
@@ -416,7 +453,7 @@ def footprints(
     u = np.concatenate([border_u, [camera.cx, camera.cx + 1, camera.cx]])
     v = np.concatenate([border_v, [camera.cy, camera.cy, camera.cy + 1]])
     frames = _Frames.of(camera, poses)
-    x, y, t = _hits(camera, frames, *_grid(poses, u, v), max_range)
+    x, y, t, _ = _hits(camera, frames, *_grid(poses, u, v), max_range)
     missing = np.isnan(t[:, :k])
     if missing.any():
         rows, cols = np.nonzero(missing)
@@ -429,7 +466,7 @@ def footprints(
             hit = ~np.isnan(_hits(camera, sub, pu[:, None], pv[:, None], max_range)[2][:, 0])
             high, low = np.where(hit, middle, high), np.where(hit, low, middle)
         pu, pv = border_u[cols] + du * high, border_v[cols] + dv * high
-        xs, ys, ts = _hits(camera, sub, pu[:, None], pv[:, None], max_range)
+        xs, ys, ts, _ = _hits(camera, sub, pu[:, None], pv[:, None], max_range)
         x[rows, cols], y[rows, cols], t[rows, cols] = xs[:, 0], ys[:, 0], ts[:, 0]
     points = _ecef_points(frames, x, y, t)
     lon, lat, _ = ecef().transform(*(p[:, : k + 1] for p in points), direction="INVERSE")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from shapely import make_valid, wkb
+from shapely import wkb
 from shapely.errors import GEOSException
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
@@ -52,9 +52,6 @@ def parse_geojson_landmarks(data: bytes, default_class: str = "feature") -> list
             geometry = shape(feature["geometry"])
         except (GEOSException, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
             raise InvalidInput(f"{where}: invalid geometry ({exc})") from None
-        if not geometry.is_empty and not geometry.is_valid:
-            geometry = make_valid(geometry)  # real OSM outlines self-touch; kept, repaired
-            properties["geometry_repaired"] = True
         if geometry.is_empty:
             raise InvalidInput(f"{where}: empty geometry")
         minx, miny, maxx, maxy = geometry.bounds

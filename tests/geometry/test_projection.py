@@ -213,3 +213,31 @@ def test_ray_marching_meets_the_terrain_first() -> None:
         CAMERA, level, np.array([CAMERA.cx]), np.array([CAMERA.cy]), 5000, plateau, (0.0, 30.0)
     )
     assert np.isnan(sky["range"]).all(), "a ray that never comes down has no point"
+
+
+def test_local_metres_agree_with_lon_lat_and_cameratransform() -> None:
+    import cameratransform as ct
+
+    from app.geometry.frames import LocalFrame
+    from app.geometry.projection import project_pixels_enu
+
+    rng = np.random.default_rng(3)
+    u, v = rng.uniform(0, CAMERA.width, 500), rng.uniform(0, CAMERA.height, 500)
+    pose = Poses.one(8.5, 47.3, 100.0, 30.0, -70.0, 0.0)
+    local = project_pixels_enu(CAMERA, pose, u, v, 5000.0)
+    geographic = project_pixels(CAMERA, pose, u, v, 5000.0)
+    enu = LocalFrame(8.5, 47.3, 100.0).to_enu(geographic["lon"][0], geographic["lat"][0], 0.0)
+    assert np.abs(enu[:, 0] - local["east"][0]).max() < 1e-6
+    assert np.abs(enu[:, 1] - local["north"][0]).max() < 1e-6
+    assert np.abs(enu[:, 2] - local["up"][0]).max() < 1e-6
+    assert np.allclose(local["range"], geographic["range"], rtol=0, atol=1e-6)
+    # cameratransform's flat ground agrees near the camera (the earth's curvature aside)
+    camera = ct.Camera(
+        ct.RectilinearProjection(focallength_px=CAMERA.fx, image=(CAMERA.width, CAMERA.height)),
+        ct.SpatialOrientation(elevation_m=100, tilt_deg=20, heading_deg=30, roll_deg=0),
+    )
+    flat = camera.spaceFromImage(np.column_stack([u, v]))
+    near = local["range"][0] < 400
+    assert near.sum() > 100
+    assert np.abs(flat[near, 0] - local["east"][0][near]).max() < 0.05
+    assert np.abs(flat[near, 1] - local["north"][0][near]).max() < 0.05
