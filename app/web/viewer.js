@@ -157,7 +157,10 @@ function showVisible(features) {
   map.setFilter('landmarks-visible', ['in', ['id'], ['literal', state.visible]]);
   const counts = {};
   for (const f of features) counts[f.class] = (counts[f.class] || 0) + 1;
-  const named = features.filter((f) => f.name).map((f) => f.name);
+  // points of interest first: they are what a question names
+  const rank = (f) => (f.class === 'poi' ? 0 : f.class === 'road' ? 2 : 1);
+  const named = features.filter((f) => f.name).sort((a, b) => rank(a) - rank(b))
+    .map((f) => f.name);
   const summary = Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ');
   $('visible').textContent = features.length
     ? `${summary}${named.length ? ` · ${named.slice(0, 5).join(', ')}` : ''}`
