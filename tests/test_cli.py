@@ -13,6 +13,8 @@ COMMANDS = [
     ["migrate"],
     ["ingest"],
     ["footprints"],
+    ["questions"],
+    ["demo"],
     ["db"],
     ["db", "up"],
     ["db", "down"],

@@ -166,6 +166,11 @@ def vertical_moves(
     events = []
     for sign, kind in ((1.0, "climb"), (-1.0, "descent")):
         for start, end in _runs(sign * rate > options.climb_rate):
+            # the knees of the move have half the rate: take them in while it goes on
+            if start > 0 and sign * (z1[start] - z1[start - 1]) > 0:
+                start -= 1
+            if end < z1.size and sign * (z1[end] - z1[end - 1]) > 0:
+                end += 1
             change = float(z1[end - 1] - z1[start])
             if abs(change) >= options.min_climb:
                 events.append(

@@ -589,28 +589,16 @@ def footprint_on_terrain(
         cols = np.flatnonzero(missing)
         low, high = np.zeros(cols.size), np.ones(cols.size)
         du, dv = camera.cx - border_u[cols], camera.cy - border_v[cols]
+
+        def towards_centre(fraction: np.ndarray) -> dict[str, np.ndarray]:
+            pu, pv = border_u[cols] + du * fraction, border_v[cols] + dv * fraction
+            return project_pixels_on_terrain(camera, pose, pu, pv, max_range, terrain, heights)
+
         for _ in range(steps):
             middle = (low + high) / 2
-            probe = project_pixels_on_terrain(
-                camera,
-                pose,
-                border_u[cols] + du * middle,
-                border_v[cols] + dv * middle,
-                max_range,
-                terrain,
-                heights,
-            )
-            hit = ~np.isnan(probe["lon"][0])
+            hit = ~np.isnan(towards_centre(middle)["lon"][0])
             high, low = np.where(hit, middle, high), np.where(hit, low, middle)
-        final = project_pixels_on_terrain(
-            camera,
-            pose,
-            border_u[cols] + du * high,
-            border_v[cols] + dv * high,
-            max_range,
-            terrain,
-            heights,
-        )
+        final = towards_centre(high)
         lon[cols], lat[cols] = final["lon"][0], final["lat"][0]
     valid = not np.isnan(lon[: k + 1]).any()
     gsd = np.nan

@@ -18,6 +18,7 @@ import itertools
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
+from importlib.metadata import version
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,7 @@ TASKS: dict[int, tuple[str, str]] = {
     11: ("turn_sequence", "reasoning"),
     12: ("landmark_order", "reasoning"),
 }
+VERSION = version("skyspace")
 TASK_NUMBERS = {name: number for number, (name, _) in TASKS.items()}
 LINEAR_CLASSES = ("road", "water")  # long features: poor "landmarks" to point at
 MAX_LANDMARK_M = 150.0  # landmarks bigger than this (sqrt of area) are not pointed at
@@ -769,7 +771,7 @@ GENERATORS = {
 
 
 def finish(
-    fs: FlightSeeds, number: int, serial: int, draft: Draft, rng: np.random.Generator
+    fs: FlightSeeds, number: int, serial: int, draft: Draft, rng: np.random.Generator, seed: int
 ) -> dict[str, Any]:
     """The seed record: options shuffled, marks renumbered to follow their option."""
     order = rng.permutation(len(draft.options))  # order[new position] = old index
@@ -804,6 +806,13 @@ def finish(
         "answer_index": position[0],
         "distractors": distractors,
         "imagery": imagery,
+        "provenance": {
+            "flight": fs.row.name,
+            "source_format": fs.row.source_format,
+            "camera_model": fs.row.camera_model,
+            "seed": seed,
+            "generator": f"skyspace {VERSION}",
+        },
     }
     if details is not None:
         record["option_details"] = details
@@ -841,6 +850,6 @@ def generate(
                 if isinstance(reason, Unavailable):
                     break
                 continue
-            seeds.append(finish(fs, number, made, draft, rng))
+            seeds.append(finish(fs, number, made, draft, rng, seed))
             made += 1
     return {"flight_id": flight_id, "seeds": seeds, "skipped": dict(sorted(skipped.items()))}

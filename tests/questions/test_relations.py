@@ -10,7 +10,7 @@ from sqlalchemy import Engine, text
 
 from app.db.features import NEAR_SQL, VISIBLE_SQL
 from app.db.relations import FEATURES_SQL, ORDER_SQL, WINDOW_SQL
-from app.geometry.events import turns
+from app.geometry.events import turns, vertical_moves
 from app.geometry.relations import clock, compass8, distance_band, egocentric_side
 from app.synthetic.flights import enu_to_lonlat, from_enu_path, orbit, to_srt
 
@@ -173,3 +173,13 @@ def test_queries_use_the_indexes(clean_db: Engine, sql: str, params: dict, index
         conn.execute(text("SET LOCAL enable_seqscan = off"))
         plan = "\n".join(r[0] for r in conn.execute(text(f"EXPLAIN {sql}"), params))
     assert index in plan, plan
+
+
+def test_climbs_and_descents() -> None:
+    t = np.arange(0.0, 120.0, 0.5)
+    z = np.interp(t, [0, 20, 40, 80, 90, 120], [0, 0, 30, 30, 22, 22])  # +30 m, then -8 m
+    moves = vertical_moves(t, z)
+    assert [(m["type"], m["change_m"]) for m in moves] == [("climb", 30.0), ("descent", -8.0)]
+    assert moves[0]["t_start"] == pytest.approx(20, abs=1)
+    assert moves[1]["t_end"] == pytest.approx(90, abs=1)
+    assert vertical_moves(t, np.full(t.size, 50.0)) == []

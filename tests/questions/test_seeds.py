@@ -189,3 +189,63 @@ def test_export_is_balanced_drawn_and_reproducible(
                 assert (np.abs(pixels - colour).sum(axis=1) == 0).any(), (record["id"], option)
     motions = Counter(r["answer"] for r in records if r["task"] == "approach_recede")
     assert motions["approaching"] == motions["receding"] == 2
+
+
+def test_cli_exports_a_benchmark(world: dict, database_url: str, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    flights = ",".join(str(i) for i in world["flights"].values())
+    env = {"PATH": "/usr/bin:/bin", "SKYSPACE_DATABASE_URL": database_url}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "questions",
+            "--out",
+            str(tmp_path / "b"),
+            "--flights",
+            flights,
+            "--per-task",
+            "1",
+            "--tasks",
+            "6,turn_sequence",
+            "--seed",
+            "4",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "map_direction" in result.stderr and "wrote" in result.stderr
+    records = [
+        orjson.loads(line)
+        for line in (tmp_path / "b" / "questions.jsonl").read_bytes().splitlines()
+    ]
+    assert sorted(r["task"] for r in records) == ["map_direction", "turn_sequence"]
+    assert all(r["provenance"]["seed"] == 4 and r["provenance"]["flight"] for r in records)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "questions",
+            "--out",
+            str(tmp_path / "c"),
+            "--tasks",
+            "99",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert bad.returncode == 1 and "unknown task" in bad.stderr
+    assert not (tmp_path / "c" / "questions.jsonl").exists()

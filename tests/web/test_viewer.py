@@ -116,10 +116,12 @@ def test_viewer_shows_the_demo_world_and_scrubs_a_flight(demo_server: str, tmp_p
         # the orbit keeps the town hall in view: it is listed and highlighted on the map
         page.wait_for_function("window.skyspace.visible.length > 0", timeout=30_000)
         assert "Town Hall" in page.locator("#visible").inner_text()
-        highlighted = page.evaluate(
+        rendered = (
             "window.skyspace.map.queryRenderedFeatures({layers: ['landmarks-visible']})"
             ".map((f) => f.id)"
         )
+        page.wait_for_function(f"{rendered}.length > 0", timeout=30_000)  # drawn next frame
+        highlighted = page.evaluate(rendered)
         visible_ids = set(page.evaluate("window.skyspace.visible"))
         assert highlighted and set(highlighted) <= visible_ids, (highlighted, visible_ids)
         page.wait_for_function(
