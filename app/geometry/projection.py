@@ -16,7 +16,11 @@ intersection: the result is NaN, never a wrong point.
 
 from __future__ import annotations
 
+import functools
+import itertools
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -260,6 +264,7 @@ class _Frames:
     scaled: np.ndarray  # (N, 3, 3) rotation / axes
     o: np.ndarray  # (N, 3) origin / axes
     c: np.ndarray  # (N, 1) |o|^2 - 1 (> 0: the camera is above the ground)
+    axes: np.ndarray  # (N, 3) semi-axes of the raised ellipsoid
 
     @classmethod
     def of(cls, camera: Intrinsics, poses: Poses) -> _Frames:
@@ -269,7 +274,7 @@ class _Frames:
         axes = np.stack([WGS84_A + g, WGS84_A + g, WGS84_B + g], axis=-1)
         o = origin / axes
         c = np.sum(o * o, axis=-1)[:, None] - 1.0
-        return cls(rotation, origin, fx, fy, rotation / axes[:, :, None], o, c)
+        return cls(rotation, origin, fx, fy, rotation / axes[:, :, None], o, c, axes)
 
     def take(self, rows: np.ndarray) -> _Frames:
         return _Frames(*(getattr(self, f)[rows] for f in self.__dataclass_fields__))
@@ -283,10 +288,10 @@ def _hits(
     With d = R [x, y, 1] the (unnormalised) ray of a pixel and K = R / axes, the ellipsoid
     scaled to the unit sphere turns the hit into |o' + t K p|^2 = 1 with p = [x, y, 1], so
     a t^2 + 2 h t + c = 0 with a = p^T (K^T K) p, h = (K^T o') . p and c = |o'|^2 - 1. The
-    3 x 3 matrix and the vector are formed once per pose; each pixel then costs a few
-    multiply-adds, done in place in two buffers (a million pixels take no more memory than
-    their coordinates). Returns the normalised image coordinates x, y and the hit parameter
-    t (in units of d, so the slant range is t |d|; NaN: no hit).
+    coefficients are formed once per pose; each pixel then costs a few multiply-adds, done in
+    place (a million pixels take a handful of arrays, no (N, M, 3) temporaries). Returns the
+    normalised image coordinates x, y, the hit parameter t (in units of d) and the slant
+    range t |d| (both NaN: no hit).
     """
     x = u - camera.cx
     x /= frames.fx[:, None]
@@ -294,20 +299,25 @@ def _hits(
     y /= frames.fy[:, None]
     x, y = undistort(camera, x, y)
     k = frames.scaled
-    q = np.einsum("nki,nkj->nij", k, k)[..., None]  # (N, 3, 3, 1): K^T K
     g = np.einsum("nki,nk->ni", k, frames.o)[..., None]  # (N, 3, 1): K^T o'
+    # K^T K = I / A^2 + kappa w w^T with w the rotation's ECEF-z row (the ellipsoid is a
+    # sphere of radius A squeezed along the polar axis), so a = |p|^2 / A^2 + kappa (w . p)^2
+    polar = frames.rotation[:, 2, :, None]
+    inv_a2 = (1.0 / frames.axes[:, 0] ** 2)[:, None]
+    kappa = (1.0 / frames.axes[:, 2] ** 2)[:, None] - inv_a2
     tmp = np.empty(x.shape)
-    # a = x (q00 x + 2 q01 y + 2 q02) + y (q11 y + 2 q12) + q22
-    a = np.multiply(x, q[:, 0, 0])
-    np.multiply(y, 2 * q[:, 0, 1], out=tmp)
+    norm = np.multiply(x, x)  # |p|^2 = x^2 + y^2 + 1, also |d|^2 for the range
+    np.multiply(y, y, out=tmp)
+    norm += tmp
+    norm += 1.0
+    a = np.multiply(x, polar[:, 0])
+    np.multiply(y, polar[:, 1], out=tmp)
     a += tmp
-    a += 2 * q[:, 0, 2]
-    a *= x
-    np.multiply(y, q[:, 1, 1], out=tmp)
-    tmp += 2 * q[:, 1, 2]
-    tmp *= y
+    a += polar[:, 2]
+    a *= a
+    a *= kappa
+    np.multiply(norm, inv_a2, out=tmp)
     a += tmp
-    a += q[:, 2, 2]
     h = np.multiply(x, g[:, 0])  # h = g . p
     np.multiply(y, g[:, 1], out=tmp)
     h += tmp
@@ -320,11 +330,7 @@ def _hits(
     t += h
     np.negative(t, out=t)
     t /= a
-    np.multiply(x, x, out=tmp)  # range^2 = t^2 |d|^2 = t^2 (x^2 + y^2 + 1)
-    tmp += 1.0
-    np.multiply(y, y, out=h)
-    tmp += h
-    tmp *= t
+    np.multiply(norm, t, out=tmp)  # range^2 = t^2 |d|^2
     tmp *= t
     seen &= t > 0
     seen &= tmp <= max_range * max_range
@@ -356,6 +362,33 @@ def _ground_hits(
     return (*_hits(camera, frames, u, v, max_range), frames)
 
 
+PARALLEL_PIXELS = 200_000  # above this many pixels per pose, split them over the cores
+
+
+def _split_pixels(project: Callable) -> Callable:
+    """Run a projection on slices of the pixel axis in threads (numpy and pyproj release the
+    GIL) when there are many pixels; the results are joined back in order."""
+
+    @functools.wraps(project)
+    def run(
+        camera: Intrinsics, poses: Poses, u: np.ndarray, v: np.ndarray, max_range: float
+    ) -> dict[str, np.ndarray]:
+        u, v = np.asarray(u, float), np.asarray(v, float)
+        workers = os.cpu_count() or 1
+        if workers == 1 or u.shape[-1] < PARALLEL_PIXELS:
+            return project(camera, poses, u, v, max_range)
+        bounds = np.linspace(0, u.shape[-1], workers + 1).astype(int)
+        slices = [slice(a, b) for a, b in itertools.pairwise(bounds)]
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(
+                pool.map(lambda k: project(camera, poses, u[..., k], v[..., k], max_range), slices)
+            )
+        return {key: np.concatenate([p[key] for p in parts], axis=-1) for key in parts[0]}
+
+    return run
+
+
+@_split_pixels
 def project_pixels(
     camera: Intrinsics, poses: Poses, u: np.ndarray, v: np.ndarray, max_range: float
 ) -> dict[str, np.ndarray]:
