@@ -50,9 +50,11 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
-def _metric(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    enu = LocalFrame(float(lon[0]), float(lat[0])).to_enu(lon, lat, 0.0)
-    return enu[:, 0], enu[:, 1]
+def _metric_per_second(t: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Whole-second times, lon, lat, and east, north metres from the first point."""
+    grid, lon1, lat1 = _per_second(t, lon, lat)
+    enu = LocalFrame(float(lon1[0]), float(lat1[0])).to_enu(lon1, lat1, 0.0)
+    return grid, lon1, lat1, enu[:, 0], enu[:, 1]
 
 
 def turns(
@@ -61,8 +63,7 @@ def turns(
     """Left and right turns with their signed angle (positive = right, clockwise)."""
     if t.size < 3:
         return []
-    grid, lon1, lat1 = _per_second(t, lon, lat)
-    x, y = _metric(lon1, lat1)
+    grid, _, _, x, y = _metric_per_second(t, lon, lat)
     keep = [0]
     for i in range(1, x.size):  # drop standing still (a short loop over 1 Hz points)
         if np.hypot(x[i] - x[keep[-1]], y[i] - y[keep[-1]]) >= options.min_move:
@@ -131,8 +132,7 @@ def stops(
     """Spans of at least `min_stop` seconds below `stop_speed`."""
     if t.size < 2:
         return []
-    grid, lon1, lat1 = _per_second(t, lon, lat)
-    x, y = _metric(lon1, lat1)
+    grid, lon1, lat1, x, y = _metric_per_second(t, lon, lat)
     speed = np.hypot(np.gradient(x, grid), np.gradient(y, grid)) if grid.size > 1 else np.zeros(1)
     events = []
     for start, end in _runs(speed < options.stop_speed):
