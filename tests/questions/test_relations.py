@@ -183,3 +183,17 @@ def test_climbs_and_descents() -> None:
     assert moves[0]["t_start"] == pytest.approx(20, abs=1)
     assert moves[1]["t_end"] == pytest.approx(90, abs=1)
     assert vertical_moves(t, np.full(t.size, 50.0)) == []
+
+
+def test_short_flight_without_camera(client: TestClient) -> None:
+    north = np.array([0.0, 5.0, 10.0])
+    flight = from_enu_path(np.zeros(3), north, origin=ORIGIN, fps=1.0)
+    reply = client.post("/flights", files={"file": ("short.srt", to_srt(flight).encode())})
+    assert reply.status_code == 201, reply.text
+    flight_id = reply.json()["id"]
+    events = client.get(f"/flights/{flight_id}/events")
+    assert events.status_code == 200 and events.json()["turns"] == []
+    seeds = client.get(f"/flights/{flight_id}/seeds")
+    assert seeds.status_code == 422 and seeds.json()["code"] == "no_camera"
+    visible = client.get(f"/flights/{flight_id}/visible", params={"t": 1})
+    assert visible.status_code == 422
