@@ -122,6 +122,8 @@ class FlightSeeds:
 
     def instant(self, rng: np.random.Generator, at: float | None) -> int:
         """A one-per-second instant that sees ground: the one nearest `at`, else random."""
+        if self.t.size == 0:
+            raise Unavailable("the flight is shorter than 2 s")
         if self.valid.size == 0:
             raise Unavailable("no frame of this flight sees the ground")
         if at is None:

@@ -197,3 +197,13 @@ def test_short_flight_without_camera(client: TestClient) -> None:
     assert seeds.status_code == 422 and seeds.json()["code"] == "no_camera"
     visible = client.get(f"/flights/{flight_id}/visible", params={"t": 1})
     assert visible.status_code == 422
+
+
+def test_seeds_of_a_one_second_flight(client: TestClient) -> None:
+    flight = from_enu_path(np.zeros(2), np.array([0.0, 5.0]), origin=ORIGIN, fps=1.0)
+    flight_id = _upload(client, to_srt(flight), "tiny.srt")
+    reply = client.get(f"/flights/{flight_id}/seeds", params={"count": 1})
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert {s["task"] for s in body["seeds"]} <= {"start_end_cell"}  # no instant to ask about
+    assert "count_in_view: the flight is shorter than 2 s" in body["skipped"]
