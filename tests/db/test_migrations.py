@@ -92,7 +92,7 @@ def test_cli_migrate_up_down_and_bad_revision(fresh_url: str) -> None:
 
     up = run("migrate")
     assert up.returncode == 0, up.stderr
-    assert "schema at 0001" in up.stderr
+    assert "schema at 0002" in up.stderr
     down = run("migrate", "--to", "base")
     assert down.returncode == 0 and "schema at base" in down.stderr
     assert not (TABLES & _schema(fresh_url)[0])
@@ -131,3 +131,26 @@ def test_flight_references_are_checked_and_cascade(fresh_url: str) -> None:
         left = conn.execute(text("SELECT count(*) FROM samples")).scalar_one()
     engine.dispose()
     assert left == 0
+
+
+def test_0002_repairs_invalid_landmarks_stored_before(fresh_url: str) -> None:
+    migrate(fresh_url, "0001")
+    engine = create_engine(fresh_url)
+    bowtie = "POLYGON((0 0, 1 1, 1 0, 0 1, 0 0))"  # self-intersecting, as some OSM outlines
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO features (class, geom) VALUES "
+                "('building', ST_GeomFromText(:bad, 4326)), "
+                "('building', ST_GeomFromText('POLYGON((0 0, 1 0, 1 1, 0 0))', 4326))"
+            ),
+            {"bad": bowtie},
+        )
+    migrate(fresh_url, "0002")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT ST_IsValid(geom), properties FROM features ORDER BY id")
+        ).all()
+    engine.dispose()
+    assert [valid for valid, _ in rows] == [True, True]
+    assert rows[0][1] == {"geometry_repaired": True} and rows[1][1] == {}
