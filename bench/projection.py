@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -37,18 +36,10 @@ from app.geometry.projection import (
     project_pixels,
     project_pixels_enu,
 )
+from bench.ingest import bench_database, median_time, write_batch
 
 PER_EDGE = 4  # outline pixels per frame edge, as stored at ingest
 CAMERA = from_spec({"width": 3840, "height": 2160, "hfov_deg": 82.0})
-
-
-def timed(action, runs: int = 3) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def flight_poses(frames: int, seed: int = 1) -> Poses:
@@ -84,14 +75,14 @@ def main() -> None:
     rng = np.random.default_rng(0)
     u, v = rng.uniform(0, CAMERA.width, 1_000_000), rng.uniform(0, CAMERA.height, 1_000_000)
     pose = Poses.one(8.5, 47.3, 100.0, 0.0, -60.0, 0.0)
-    local = timed(lambda: project_pixels_enu(CAMERA, pose, u, v, 5000.0), runs=5)
-    geographic = timed(lambda: project_pixels(CAMERA, pose, u, v, 5000.0))
+    local = median_time(5, lambda: project_pixels_enu(CAMERA, pose, u, v, 5000.0))
+    geographic = median_time(3, lambda: project_pixels(CAMERA, pose, u, v, 5000.0))
     camera = cameratransform_camera(ct)
     points = np.column_stack([u, v])
-    theirs = timed(lambda: camera.spaceFromImage(points), runs=5)
+    theirs = median_time(5, lambda: camera.spaceFromImage(points))
     camera.setGPSpos(47.3, 8.5, 0.0)
-    theirs_gps = timed(lambda: camera.gpsFromImage(points))
-    one_thread = timed(lambda: project_pixels.__wrapped__(CAMERA, pose, u, v, 5000.0), runs=5)
+    theirs_gps = median_time(3, lambda: camera.gpsFromImage(points))
+    one_thread = median_time(5, lambda: project_pixels.__wrapped__(CAMERA, pose, u, v, 5000.0))
     print(
         f"pixels, 10^6 at one pose, to local metres: skyspace {1 / local:6.2f} M px/s | "
         f"cameratransform spaceFromImage {1 / theirs:6.2f} M px/s | ratio {theirs / local:.2f}x "
@@ -107,7 +98,7 @@ def main() -> None:
     from app.db.footprints import compute
 
     poses = flight_poses(args.frames)
-    ours = timed(lambda: compute(CAMERA, poses, 5000.0), runs=3)  # as ingest does: all cores
+    ours = median_time(3, lambda: compute(CAMERA, poses, 5000.0))  # as ingest does: all cores
     outline = np.column_stack(outline_pixels(CAMERA, PER_EDGE))  # the same outline
     count = min(args.ct_frames, args.frames)
 
@@ -119,7 +110,7 @@ def main() -> None:
             camera.roll_deg = float(poses.roll[i])
             camera.spaceFromImage(outline)
 
-    theirs = timed(reposed, runs=1) * args.frames / count
+    theirs = median_time(1, reposed) * args.frames / count
     ours_rate, theirs_rate = args.frames / ours, args.frames / theirs
     print(
         f"footprints, {args.frames:,} frames: skyspace {ours_rate:>10,.0f}/s | "
@@ -137,7 +128,6 @@ def batch() -> None:
     from app.db.flights import load_samples
     from app.db.footprints import compute, copy_footprints
     from app.geometry.poses import poses_from_samples
-    from bench.ingest import bench_database, write_batch
     from tests.conftest import drop_database
 
     paths = write_batch(1500, 1200)
