@@ -1,5 +1,10 @@
 """Database access: engine, ORM models, queries and bulk loading."""
 
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, text
+
 # A query bbox as a geometry. ST_MakeEnvelope turns a degenerate box (a point, or a line when
 # minx == maxx) into an invalid polygon that ST_Intersects misses; ST_Envelope of the diagonal
 # gives a valid point, line or polygon.
@@ -16,3 +21,43 @@ def bbox_filter(column: str, bbox: tuple[float, float, float, float]) -> tuple[s
         f"{column} && {BBOX_SQL} AND ST_Intersects({column}, {BBOX_SQL})",
         dict(zip(BBOX_PARAMS, bbox, strict=True)),
     )
+
+
+def interval_filter(
+    first: str, last: str, interval: tuple[datetime | None, datetime | None]
+) -> tuple[list[str], dict]:
+    """Conditions for rows spanning [first, last] (one column twice for an instant) that
+    meet an open or closed time interval, with their params."""
+    start, end = interval
+    conditions, params = [], {}
+    if start is not None:
+        conditions.append(f"{last} >= :start")
+        params["start"] = start
+    if end is not None:
+        conditions.append(f"{first} <= :end")
+        params["end"] = end
+    return conditions, params
+
+
+def fetch_page(
+    conn: Connection,
+    columns: str,
+    source: str,
+    where: list[str],
+    params: dict[str, Any],
+    *,
+    order: str,
+    limit: int,
+    offset: int,
+) -> tuple[list[Any], int]:
+    """One page of rows meeting every condition, and how many rows meet them in all."""
+    condition = " AND ".join(where) or "TRUE"
+    total = conn.execute(text(f"SELECT count(*) FROM {source} WHERE {condition}"), params)
+    rows = conn.execute(
+        text(
+            f"SELECT {columns} FROM {source} WHERE {condition} "
+            f"ORDER BY {order} LIMIT :limit OFFSET :offset"
+        ),
+        {**params, "limit": limit, "offset": offset},
+    ).all()
+    return rows, int(total.scalar_one())

@@ -11,7 +11,7 @@ from shapely import make_valid, to_wkb
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
-from app.db import bbox_filter
+from app.db import bbox_filter, fetch_page
 from app.errors import NotFound
 
 
@@ -62,7 +62,8 @@ def list_features(
     offset: int,
 ) -> tuple[list[Any], int]:
     """A page of landmarks meeting the bbox (GiST) and of a class, and how many match."""
-    where, params = ["TRUE"], {"limit": limit, "offset": offset}
+    where: list[str] = []
+    params: dict[str, Any] = {}
     if bbox is not None:
         condition, values = bbox_filter("geom", bbox)
         where.append(condition)
@@ -70,16 +71,9 @@ def list_features(
     if feature_class is not None:
         where.append("class = :class")
         params["class"] = feature_class
-    condition = " AND ".join(where)
-    total = conn.execute(text(f"SELECT count(*) FROM features WHERE {condition}"), params)
-    rows = conn.execute(
-        text(
-            f"SELECT {FEATURE_COLUMNS} FROM features WHERE {condition} "
-            "ORDER BY id LIMIT :limit OFFSET :offset"
-        ),
-        params,
-    ).all()
-    return rows, int(total.scalar_one())
+    return fetch_page(
+        conn, FEATURE_COLUMNS, "features", where, params, order="id", limit=limit, offset=offset
+    )
 
 
 def get_feature(conn: Connection, feature_id: int) -> Any:

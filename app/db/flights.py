@@ -11,7 +11,7 @@ import orjson
 import shapely
 from sqlalchemy import Connection, text
 
-from app.db import bbox_filter
+from app.db import bbox_filter, fetch_page, interval_filter
 from app.db.copy import Column, copy_rows
 from app.errors import InvalidInput, NotFound
 from app.geometry.frames import WGS84
@@ -197,7 +197,8 @@ def list_flights(
     offset: int,
 ) -> tuple[list[Any], int]:
     """A page of flights matching the filters, and how many match in all."""
-    where, params = ["TRUE"], {"limit": limit, "offset": offset}
+    where: list[str] = []
+    params: dict[str, Any] = {}
     if bbox is not None:
         condition, values = bbox_filter("f.path", bbox)
         where.append(condition)
@@ -206,23 +207,13 @@ def list_flights(
         where.append("ST_Intersects(f.path, ST_SetSRID(ST_GeomFromGeoJSON(:geometry), 4326))")
         params["geometry"] = intersects
     if interval is not None:
-        start, end = interval
-        if start is not None:
-            where.append("f.end_time >= :start")
-            params["start"] = start
-        if end is not None:
-            where.append("f.start_time <= :end")
-            params["end"] = end
-    condition = " AND ".join(where)
-    total = conn.execute(text(f"SELECT count(*) FROM flights f WHERE {condition}"), params)
-    rows = conn.execute(
-        text(
-            f"SELECT {FLIGHT_COLUMNS}, ST_AsGeoJSON(f.path, 7) AS path_geojson FROM flights f "
-            f"WHERE {condition} ORDER BY f.id LIMIT :limit OFFSET :offset"
-        ),
-        params,
-    ).all()
-    return rows, int(total.scalar_one())
+        conditions, values = interval_filter("f.start_time", "f.end_time", interval)
+        where += conditions
+        params.update(values)
+    columns = f"{FLIGHT_COLUMNS}, ST_AsGeoJSON(f.path, 7) AS path_geojson"
+    return fetch_page(
+        conn, columns, "flights f", where, params, order="f.id", limit=limit, offset=offset
+    )
 
 
 def load_samples(

@@ -12,7 +12,7 @@ import orjson
 from shapely import to_wkb
 from sqlalchemy import Connection, Engine, text
 
-from app.db import bbox_filter
+from app.db import bbox_filter, fetch_page, interval_filter
 from app.errors import NotFound
 from app.raster.inspect import RasterFacts, convert_to_cog, describe
 
@@ -120,7 +120,7 @@ def _filters(
     interval: tuple[datetime | None, datetime | None] | None,
     kind: str | None,
 ) -> tuple[str, dict[str, Any]]:
-    where, params = ["TRUE"], {}
+    where, params = [], {}
     if bbox is not None:
         condition, values = bbox_filter("s.footprint", bbox)
         where.append(condition)
@@ -129,14 +129,10 @@ def _filters(
         where.append("s.kind = :kind")
         params["kind"] = kind
     if interval is not None:
-        start, end = interval
-        if start is not None:
-            where.append("s.acquired_at >= :start")
-            params["start"] = start
-        if end is not None:
-            where.append("s.acquired_at <= :end")
-            params["end"] = end
-    return " AND ".join(where), params
+        conditions, values = interval_filter("s.acquired_at", "s.acquired_at", interval)
+        where += conditions
+        params.update(values)
+    return " AND ".join(where) or "TRUE", params
 
 
 def list_scenes(
@@ -150,15 +146,16 @@ def list_scenes(
 ) -> tuple[list[Any], int]:
     """A page of scenes and the number matching."""
     condition, params = _filters(bbox, interval, kind)
-    total = conn.execute(text(f"SELECT count(*) FROM scenes s WHERE {condition}"), params)
-    rows = conn.execute(
-        text(
-            f"SELECT {SCENE_COLUMNS} FROM scenes s WHERE {condition} "
-            "ORDER BY s.id LIMIT :limit OFFSET :offset"
-        ),
-        {**params, "limit": limit, "offset": offset},
-    ).all()
-    return rows, int(total.scalar_one())
+    return fetch_page(
+        conn,
+        SCENE_COLUMNS,
+        "scenes s",
+        [condition],
+        params,
+        order="s.id",
+        limit=limit,
+        offset=offset,
+    )
 
 
 def mosaic_scenes(
