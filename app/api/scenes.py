@@ -29,6 +29,7 @@ from app.raster.service import (
     Imagery,
     ReadOptions,
     cache_key,
+    mosaic_part,
     mosaic_tile,
     read_errors,
     tile_matrix_set,
@@ -811,9 +812,6 @@ def mosaic_bbox(
     dst_crs: str | None = None,
 ) -> Response:
     """`{w}x{h}.{format}`: the bbox (WGS84) painted from every scene, newest on top."""
-    from rio_tiler.mosaic import mosaic_reader
-    from rio_tiler.mosaic.methods import FirstMethod
-
     width, height, fmt = _size_tail(tail)
     bbox = _bbox_values(minx, miny, maxx, maxy)
     target_crs = _crs(dst_crs, "dst_crs")
@@ -822,23 +820,16 @@ def mosaic_bbox(
         scenes = catalogue.mosaic_scenes(conn, bbox, kind=kind_filter, interval=interval)
     if not scenes:
         raise NotFound("no scene meets this bbox", code="empty_mosaic")
-    tms = tile_matrix_set("WebMercatorQuad")
-
-    def read(scene: SceneRef, *args: Any, **kwargs: Any) -> ImageData:
-        return imagery.reader(scene, tms).part(*args, **kwargs)
 
     def make() -> ImageData:
-        image, _ = mosaic_reader(
+        return mosaic_part(
+            imagery,
             scenes,
-            read,
             bbox,
             dst_crs=target_crs,
             width=width,
             height=height,
-            pixel_selection=FirstMethod(),
-            threads=0,
             **options.as_kwargs(),
         )
-        return image
 
     return image_reply(request, imagery, settings, scenes, make, fmt, render)

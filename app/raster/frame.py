@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from rasterio.crs import CRS
 from rio_tiler.models import ImageData
-from rio_tiler.mosaic import mosaic_reader
-from rio_tiler.mosaic.methods import FirstMethod
 
 from app.db.scenes import SceneRef
 from app.errors import NotFound
 from app.geometry.camera import Intrinsics
 from app.geometry.projection import Poses, project_pixels
-from app.raster.service import Imagery, read_errors, tile_matrix_set
+from app.raster.service import Imagery, mosaic_part, read_errors, tile_matrix_set
 
 WEB_MERCATOR = CRS.from_epsg(3857)
 
@@ -45,12 +41,9 @@ def render_frame(
         )
     except NotFound:  # the frame sees none of the scene
         return out
-    data = part.data
-    if data.dtype != np.uint8:
-        data = part.rescale([(float(data.min()), float(data.max() or 1))]).data  # type: ignore
+    bands = _rgb8(part)
     col = np.clip(((lon - west) / max(east - west, 1e-12) * side).astype(int), 0, side - 1)
     row = np.clip(((north - lat) / max(north - south, 1e-12) * side).astype(int), 0, side - 1)
-    bands = data[:3] if data.shape[0] >= 3 else np.repeat(data[:1], 3, axis=0)
     for channel in range(3):
         out[..., channel] = np.where(seen, bands[channel][row, col], 0)
     out[..., 3] = np.where(seen, part.mask[row, col], 0)
@@ -64,32 +57,29 @@ def read_crop(
     size: int,
 ) -> np.ndarray:
     """(size, size, 4) RGBA of a Web Mercator window painted from the scenes (first on top)."""
-    tms = tile_matrix_set("WebMercatorQuad")
-
-    def read(scene: SceneRef, *args: Any, **kwargs: Any) -> ImageData:
-        return imagery.reader(scene, tms).part(*args, **kwargs)
-
     out = np.zeros((size, size, 4), dtype=np.uint8)
     if not scenes:
         return out
     try:
-        image, _ = mosaic_reader(
+        image = mosaic_part(
+            imagery,
             scenes,
-            read,
             bounds,
             bounds_crs=WEB_MERCATOR,
             dst_crs=WEB_MERCATOR,
             width=size,
             height=size,
-            pixel_selection=FirstMethod(),
-            threads=0,
         )
-    except NotFound:
+    except NotFound:  # no scene has data there
         return out
+    out[..., :3] = np.moveaxis(_rgb8(image), 0, -1)
+    out[..., 3] = image.mask
+    return out
+
+
+def _rgb8(image: ImageData) -> np.ndarray:
+    """(3, h, w) 8-bit bands: other types stretched over their range, one band repeated."""
     data = image.data
     if data.dtype != np.uint8:
         data = image.rescale([(float(data.min()), float(data.max() or 1))]).data  # type: ignore
-    bands = data[:3] if data.shape[0] >= 3 else np.repeat(data[:1], 3, axis=0)
-    out[..., :3] = np.moveaxis(bands, 0, -1)
-    out[..., 3] = image.mask
-    return out
+    return data[:3] if data.shape[0] >= 3 else np.repeat(data[:1], 3, axis=0)

@@ -148,6 +148,27 @@ def read_errors(action: Callable[[], Any]) -> Any:
         raise InvalidInput(f"bidx: {exc}") from None
 
 
+def _mosaic(
+    imagery: Imagery,
+    scenes: list[SceneRef],
+    tms: TileMatrixSet,
+    method: str,
+    *args: Any,
+    **kwargs: Any,
+) -> ImageData:
+    """Scenes painted in order (first = on top) with one reader method (`tile` or `part`),
+    through the cached readers, in this thread (readers belong to the thread that opened
+    them)."""
+
+    def read(scene: SceneRef, *a: Any, **kw: Any) -> ImageData:
+        return getattr(imagery.reader(scene, tms), method)(*a, **kw)
+
+    image, _ = mosaic_reader(
+        scenes, read, *args, pixel_selection=FirstMethod(), threads=0, **kwargs
+    )
+    return image
+
+
 def mosaic_tile(
     imagery: Imagery,
     scenes: list[SceneRef],
@@ -160,21 +181,28 @@ def mosaic_tile(
     buffer: float,
     options: ReadOptions,
 ) -> ImageData:
-    """The tile painted from scenes in order (first = on top), through the cached readers."""
-
-    def read(scene: SceneRef, *args: Any, **kwargs: Any) -> ImageData:
-        return imagery.reader(scene, tms).tile(*args, **kwargs)
-
-    image, _ = mosaic_reader(
+    """The tile painted from scenes in order (first = on top)."""
+    return _mosaic(
+        imagery,
         scenes,
-        read,
+        tms,
+        "tile",
         x,
         y,
         z,
-        pixel_selection=FirstMethod(),
-        threads=0,  # in this thread: readers belong to the thread that opened them
         tilesize=tilesize,
         buffer=buffer,
         **options.as_kwargs(),
     )
-    return image
+
+
+def mosaic_part(
+    imagery: Imagery,
+    scenes: list[SceneRef],
+    bbox: tuple[float, float, float, float],
+    **kwargs: Any,
+) -> ImageData:
+    """A bbox painted from scenes in order (first = on top); `kwargs` go to `Reader.part`
+    (dst_crs, bounds_crs, width, height, ...). NotFound when no scene has data there."""
+    tms = tile_matrix_set("WebMercatorQuad")
+    return read_errors(lambda: _mosaic(imagery, scenes, tms, "part", bbox, **kwargs))
