@@ -21,7 +21,7 @@ import itertools
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -232,26 +232,6 @@ def camera_ecef(poses: Poses) -> np.ndarray:
     return np.stack([np.asarray(x), np.asarray(y), np.asarray(z)], axis=-1)
 
 
-def intersect_ground(
-    origin: np.ndarray, rays: np.ndarray, ground: np.ndarray, max_range: float
-) -> np.ndarray:
-    """Distance along each ray to the ellipsoid raised by `ground` metres; NaN for no hit.
-
-    origin (N, 3), rays (N, M, 3) unit vectors, ground (N,). The ellipsoid with semi-axes
-    a + h, a + h, b + h is the surface at height h to well under a millimetre for the heights
-    of terrain. A camera below the ground sees none.
-    """
-    axes = np.stack([WGS84_A + ground, WGS84_A + ground, WGS84_B + ground], axis=-1)[:, None, :]
-    o = origin[:, None, :] / axes
-    d = rays / axes
-    a = np.sum(d * d, axis=-1)
-    b = 2.0 * np.sum(o * d, axis=-1)
-    c = np.sum(o * o, axis=-1) - 1.0
-    disc = b * b - 4 * a * c
-    near = (-b - np.sqrt(np.where(disc >= 0, disc, np.nan))) / (2 * a)
-    return np.where((c > 0) & (near > 0) & (near <= max_range), near, np.nan)
-
-
 @dataclass
 class _Frames:
     """Per pose, what every pixel's ray needs: camera -> ECEF rotation, camera position,
@@ -456,6 +436,33 @@ def outline_pixels(camera: Intrinsics, per_edge: int = 16) -> tuple[np.ndarray, 
     return u, v
 
 
+def _outline_and_centre(camera: Intrinsics, per_edge: int) -> tuple[np.ndarray, ...]:
+    """The border pixels, then those plus the principal point and its right and lower
+    neighbours (for the GSD)."""
+    border_u, border_v = outline_pixels(camera, per_edge)
+    u = np.concatenate([border_u, [camera.cx, camera.cx + 1, camera.cx]])
+    v = np.concatenate([border_v, [camera.cy, camera.cy, camera.cy + 1]])
+    return border_u, border_v, u, v
+
+
+def _pull_in(
+    camera: Intrinsics,
+    border_u: np.ndarray,
+    border_v: np.ndarray,
+    sees: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    steps: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Border pixels that see nothing, moved towards the principal point by bisection (all at
+    once) to the last pixel on the way that `sees` ground; returns their u, v."""
+    low, high = np.zeros(border_u.size), np.ones(border_u.size)  # fraction towards the centre
+    du, dv = camera.cx - border_u, camera.cy - border_v
+    for _ in range(steps):
+        middle = (low + high) / 2
+        hit = sees(border_u + du * middle, border_v + dv * middle)
+        high, low = np.where(hit, middle, high), np.where(hit, low, middle)
+    return border_u + du * high, border_v + dv * high
+
+
 @dataclass
 class Footprints:
     """Per pose: the ground outline (N, K) and facts; poses that see no ground are invalid."""
@@ -480,25 +487,19 @@ def footprints(
     computed once for all poses; the geodetic conversion (pyproj) covers the outline and the
     centre only, the GSD coming from the ECEF distances to the centre's neighbours.
     """
-    border_u, border_v = outline_pixels(camera, per_edge)
+    border_u, border_v, u, v = _outline_and_centre(camera, per_edge)
     k = border_u.size
-    # the border, then the principal point and its right and lower neighbours (for the GSD)
-    u = np.concatenate([border_u, [camera.cx, camera.cx + 1, camera.cx]])
-    v = np.concatenate([border_v, [camera.cy, camera.cy, camera.cy + 1]])
     frames = _Frames.of(camera, poses)
     x, y, t, _ = _hits(camera, frames, *_grid(poses, u, v), max_range)
     missing = np.isnan(t[:, :k])
     if missing.any():
         rows, cols = np.nonzero(missing)
         sub = frames.take(rows)
-        low, high = np.zeros(rows.size), np.ones(rows.size)  # fraction of the way to the centre
-        du, dv = camera.cx - border_u[cols], camera.cy - border_v[cols]
-        for _ in range(steps):
-            middle = (low + high) / 2
-            pu, pv = border_u[cols] + du * middle, border_v[cols] + dv * middle
-            hit = ~np.isnan(_hits(camera, sub, pu[:, None], pv[:, None], max_range)[2][:, 0])
-            high, low = np.where(hit, middle, high), np.where(hit, low, middle)
-        pu, pv = border_u[cols] + du * high, border_v[cols] + dv * high
+
+        def sees(pu: np.ndarray, pv: np.ndarray) -> np.ndarray:
+            return ~np.isnan(_hits(camera, sub, pu[:, None], pv[:, None], max_range)[2][:, 0])
+
+        pu, pv = _pull_in(camera, border_u[cols], border_v[cols], sees, steps)
         xs, ys, ts, _ = _hits(camera, sub, pu[:, None], pv[:, None], max_range)
         x[rows, cols], y[rows, cols], t[rows, cols] = xs[:, 0], ys[:, 0], ts[:, 0]
     points = _ecef_points(frames, x, y, t)
@@ -522,26 +523,19 @@ def footprints(
 def intersect_terrain(
     origin: np.ndarray,
     rays: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
     terrain: Callable[[np.ndarray, np.ndarray], np.ndarray],
-    heights: tuple[float, float],
-    max_range: float,
     step: float,
     refine: int = 30,
 ) -> np.ndarray:
     """Distance along each ray to its first crossing of a terrain surface; NaN for none.
 
-    `terrain(lon, lat)` gives heights (NaN where unknown) between `heights` = (lowest, highest).
-    Each ray (origin (N, 3), rays (N, M, 3), ECEF) is only marched where it can meet the
-    terrain: from where it comes down to the highest height to where it reaches the lowest,
-    every `step` metres; the first step that ends below the terrain is refined by bisection.
+    Each ray (origin (N, 3), rays (N, M, 3) unit vectors, ECEF) is marched every `step`
+    metres from `start` (where it comes down to the terrain's highest height; NaN: never) to
+    `end` (where it reaches the lowest); the first step that ends below the terrain (heights
+    from `terrain(lon, lat)`, NaN where unknown) is refined by bisection.
     """
-    low_h, high_h = heights
-    n = origin.shape[0]
-    start = intersect_ground(origin, rays, np.full(n, high_h), max_range)
-    camera_h = np.asarray(ecef().transform(*origin.T, direction="INVERSE")[2])
-    start = np.where(np.isnan(start) & (camera_h <= high_h)[:, None], 0.0, start)
-    end = intersect_ground(origin, rays, np.full(n, low_h), max_range)
-    end = np.where(np.isnan(end), max_range, end)
     t_hit = np.full(rays.shape[:2], np.nan)
     previous = start.copy()
     k = 1
@@ -591,10 +585,24 @@ def project_pixels_on_terrain(
     heights: tuple[float, float],
     step: float = 1.0,
 ) -> dict[str, np.ndarray]:
-    """Like `project_pixels`, but against a terrain model (a DEM) instead of a level ground."""
+    """Like `project_pixels`, but against a terrain model (a DEM) instead of a level ground.
+
+    `heights` = (lowest, highest) of the terrain: a ray is marched only between the level
+    surfaces at those heights (a camera below the highest starts marching at once)."""
+    low_h, high_h = heights
+
+    def slant_to(height: float) -> np.ndarray:
+        level = replace(poses, ground=np.full(len(poses), height))
+        return _ground_hits(camera, level, u, v, max_range)[3]
+
     origin = camera_ecef(poses)
+    start = slant_to(high_h)
+    camera_h = np.asarray(poses.height, dtype=float)
+    start = np.where(np.isnan(start) & (camera_h <= high_h)[:, None], 0.0, start)
+    end = slant_to(low_h)
+    end = np.where(np.isnan(end), max_range, end)
     rays = pixel_rays(camera, poses, u, v)
-    t = intersect_terrain(origin, rays, terrain, heights, max_range, step)
+    t = intersect_terrain(origin, rays, start, end, terrain, step)
     lon, lat, h = _geodetic(origin, rays, t)
     return {"lon": lon, "lat": lat, "h": h, "range": t}
 
@@ -611,27 +619,25 @@ def footprint_on_terrain(
     """`footprints` for one pose against a terrain model: the outline's rays marched to the
     DEM; a border pixel that meets nothing within range is moved towards the principal point
     by bisection (all such pixels at once), and the footprint is then `partial`."""
-    border_u, border_v = outline_pixels(camera, per_edge)
+    border_u, border_v, u, v = _outline_and_centre(camera, per_edge)
     k = border_u.size
-    u = np.concatenate([border_u, [camera.cx, camera.cx + 1, camera.cx]])
-    v = np.concatenate([border_v, [camera.cy, camera.cy, camera.cy + 1]])
-    ground = project_pixels_on_terrain(camera, pose, u, v, max_range, terrain, heights)
+
+    def project(pu: np.ndarray, pv: np.ndarray) -> dict[str, np.ndarray]:
+        return project_pixels_on_terrain(camera, pose, pu, pv, max_range, terrain, heights)
+
+    ground = project(u, v)
     lon, lat = ground["lon"][0], ground["lat"][0]
     missing = np.isnan(lon[:k])
     if missing.any() and not np.isnan(lon[k]):
         cols = np.flatnonzero(missing)
-        low, high = np.zeros(cols.size), np.ones(cols.size)
-        du, dv = camera.cx - border_u[cols], camera.cy - border_v[cols]
-
-        def towards_centre(fraction: np.ndarray) -> dict[str, np.ndarray]:
-            pu, pv = border_u[cols] + du * fraction, border_v[cols] + dv * fraction
-            return project_pixels_on_terrain(camera, pose, pu, pv, max_range, terrain, heights)
-
-        for _ in range(steps):
-            middle = (low + high) / 2
-            hit = ~np.isnan(towards_centre(middle)["lon"][0])
-            high, low = np.where(hit, middle, high), np.where(hit, low, middle)
-        final = towards_centre(high)
+        pu, pv = _pull_in(
+            camera,
+            border_u[cols],
+            border_v[cols],
+            lambda pu, pv: ~np.isnan(project(pu, pv)["lon"][0]),
+            steps,
+        )
+        final = project(pu, pv)
         lon[cols], lat[cols] = final["lon"][0], final["lat"][0]
     valid = not np.isnan(lon[: k + 1]).any()
     gsd = np.nan
