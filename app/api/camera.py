@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from app.api.deps import EngineDep, ReadEngineDep, SettingsDep
-from app.api.flights import _to_t, pose_at
+from app.api.flights import POSE_OUTPUT, _to_t, pose_at
 from app.api.responses import JSON, GeoJSON
 from app.db import flights as store
 from app.db.features import features_in
@@ -47,23 +47,9 @@ def _pose_and_camera(conn: Any, flight_id: int, t_text: str) -> tuple[Any, Intri
     row = store.get_flight(conn, flight_id)
     camera = flight_camera(row)
     pose = pose_at(conn, flight_id, t_text)
-    samples = {
-        "t": np.array([pose["t"]]),
-        "lon": np.array([pose["lon"]]),
-        "lat": np.array([pose["lat"]]),
-        "z": np.array([pose["z"]]),
-        **{
-            name: np.array([np.nan if pose[name] is None else pose[name]])
-            for name in (
-                "alt_msl",
-                "alt_takeoff",
-                "yaw",
-                "gimbal_yaw",
-                "gimbal_pitch",
-                "gimbal_roll",
-                "zoom",
-            )
-        },
+    samples = {  # the interpolated pose as a one-sample flight (None: the file had no value)
+        name: np.array([np.nan if pose[name] is None else pose[name]], dtype=float)
+        for name in ("t", "lon", "lat", "z", *POSE_OUTPUT)
     }
     # the ground comes from the whole flight (MSL minus take-off altitudes), not one instant
     if row.takeoff_elevation is None:

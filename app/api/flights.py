@@ -22,7 +22,7 @@ from app.geometry.trajectory import interpolate_pose, simplify_indices, speeds_a
 
 router = APIRouter(tags=["flights"])
 
-POSE_OUTPUT = ("alt_agl", "alt_takeoff", "alt_msl", *store.POSE_FIELDS[3:], "focal35_mm", "zoom")
+POSE_OUTPUT = (*store.POSE_FIELDS, "focal35_mm", "zoom")
 
 
 def _json_object(text: str | None, name: str) -> dict[str, Any] | None:
