@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.db.batch import ingest_paths
 from app.db.features import VISIBLE_SQL, insert_features
-from app.db.flights import FlightOptions
-from app.db.relations import FEATURES_SQL, WINDOW_SQL
+from app.db.flights import FlightOptions, samples_sql
+from app.db.relations import FEATURES_SQL
 from app.db.scenes import register_raster
 from app.questions.export import export
 from app.settings import Settings
@@ -182,7 +182,7 @@ def main() -> None:
         print("  plans (no planner settings changed):")
         print(
             "    samples window:\n"
-            + explain(engine, WINDOW_SQL, {"flight": 7, "start": 10.0, "end": 20.0})
+            + explain(engine, samples_sql(True, True), {"id": 7, "start": 10.0, "end": 20.0})
         )
         print(
             "    landmarks by id:\n"

@@ -19,6 +19,10 @@ from app.ingest.track import COLUMN, FIELDS, Track
 
 POSE_FIELDS = FIELDS[FIELDS.index("alt_agl") : FIELDS.index("gimbal_roll") + 1]
 SAMPLE_COLUMNS = ("t", "time", "lon", "lat", "z", *POSE_FIELDS, "frame", "focal35_mm", "zoom")
+SAMPLE_SELECT = (  # SQL for SAMPLE_COLUMNS, in that order
+    "t, extract(epoch FROM time)::float8 AS time, ST_X(geom) AS lon, ST_Y(geom) AS lat, "
+    "ST_Z(geom) AS z, " + ", ".join(POSE_FIELDS) + ", frame::float8, focal35_mm, zoom"
+)
 ALTITUDE_REFERENCES = ("agl", "takeoff", "msl")
 
 
@@ -225,27 +229,21 @@ def load_samples(
     limit: int | None = None,
 ) -> dict[str, np.ndarray]:
     """The flight's samples between two `t` (inclusive) as numpy columns, in time order."""
-    where, params = ["flight_id = :id"], {"id": flight_id}
-    if start is not None:
-        where.append("t >= :start")
-        params["start"] = start
-    if end is not None:
-        where.append("t <= :end")
-        params["end"] = end
+    params = {"id": flight_id, "start": start, "end": end}
+    sql = samples_sql(start is not None, end is not None, limit)
+    return _columns(conn.execute(text(sql), params).all())
+
+
+def samples_sql(start: bool, end: bool, limit: int | None = None) -> str:
+    """The samples query of `load_samples` (through the (flight_id, t) key)."""
+    where = ["flight_id = :id"] + ["t >= :start"] * start + ["t <= :end"] * end
     limit_sql = f" LIMIT {int(limit)}" if limit else ""
-    result = conn.execute(
-        text(
-            "SELECT t, extract(epoch FROM time)::float8 AS time, ST_X(geom) AS lon, "
-            "ST_Y(geom) AS lat, ST_Z(geom) AS z, "
-            + ", ".join(POSE_FIELDS)
-            + ", frame::float8, focal35_mm, zoom FROM samples WHERE "
-            + " AND ".join(where)
-            + " ORDER BY t"
-            + limit_sql
-        ),
-        params,
-    ).all()
-    array = np.array(result, dtype=np.float64).reshape(-1, len(SAMPLE_COLUMNS))
+    return f"SELECT {SAMPLE_SELECT} FROM samples WHERE {' AND '.join(where)} ORDER BY t{limit_sql}"
+
+
+def _columns(rows: list[Any]) -> dict[str, np.ndarray]:
+    """Sample rows (SAMPLE_SELECT) as numpy columns."""
+    array = np.array(rows, dtype=np.float64).reshape(-1, len(SAMPLE_COLUMNS))
     return {name: array[:, i] for i, name in enumerate(SAMPLE_COLUMNS)}
 
 
@@ -278,18 +276,12 @@ def time_range(conn: Connection, flight_id: int) -> tuple[float, float, datetime
 
 def bracketing_samples(conn: Connection, flight_id: int, t: float) -> dict[str, np.ndarray]:
     """The samples just before (or at) and just after `t`, through the (flight_id, t) key."""
-    columns = (
-        "t, extract(epoch FROM time)::float8, ST_X(geom), ST_Y(geom), ST_Z(geom), "
-        + ", ".join(POSE_FIELDS)
-        + ", frame::float8, focal35_mm, zoom"
-    )
     rows = conn.execute(
         text(
-            f"(SELECT {columns} FROM samples WHERE flight_id = :id AND t <= :t "
-            f"ORDER BY t DESC LIMIT 1) UNION ALL "
-            f"(SELECT {columns} FROM samples WHERE flight_id = :id AND t > :t ORDER BY t LIMIT 1)"
+            f"(SELECT {SAMPLE_SELECT} FROM samples WHERE flight_id = :id AND t <= :t "
+            f"ORDER BY t DESC LIMIT 1) UNION ALL (SELECT {SAMPLE_SELECT} FROM samples "
+            "WHERE flight_id = :id AND t > :t ORDER BY t LIMIT 1)"
         ),
         {"id": flight_id, "t": t},
     ).all()
-    array = np.array(rows, dtype=np.float64).reshape(-1, len(SAMPLE_COLUMNS))
-    return {name: array[:, i] for i, name in enumerate(SAMPLE_COLUMNS)}
+    return _columns(rows)

@@ -13,6 +13,7 @@ import numpy as np
 import shapely
 from sqlalchemy import Connection, text
 
+from app.db.flights import load_samples
 from app.errors import InvalidInput, NotFound
 from app.geometry.events import EventOptions, stops, turns, vertical_moves
 from app.geometry.frames import WGS84
@@ -27,10 +28,6 @@ from app.geometry.relations import (
 HEADING_SPAN_S = 1.0  # the heading of travel at t is the move from t - 1 s to t + 1 s
 MIN_HEADING_MOVE_M = 1.0  # below this the drone hovers and its nose gives the heading
 
-WINDOW_SQL = (
-    "SELECT t, ST_X(geom), ST_Y(geom), coalesce(yaw, 'NaN'::float8) FROM samples "
-    "WHERE flight_id = :flight AND t BETWEEN :start AND :end ORDER BY t"
-)
 FEATURES_SQL = (
     "SELECT f.id, f.class, f.name, ST_X(c.p) AS lon, ST_Y(c.p) AS lat, "
     "ST_Distance(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, f.geom::geography) "
@@ -47,16 +44,10 @@ ORDER_SQL = (
 )
 
 
-def window_samples(conn: Connection, flight_id: int, start: float, end: float) -> np.ndarray:
-    """(n, 4) t, lon, lat, yaw of the samples in [start, end]."""
-    rows = conn.execute(text(WINDOW_SQL), {"flight": flight_id, "start": start, "end": end}).all()
-    return np.array(rows, dtype=np.float64).reshape(-1, 4)
-
-
-def heading_of_travel(window: np.ndarray, t: float) -> tuple[float, str]:
+def heading_of_travel(window: dict[str, np.ndarray], t: float) -> tuple[float, str]:
     """The direction the drone moves at t (degrees from north) and where it came from:
     the track from t - 1 s to t + 1 s, or the aircraft's yaw when it hovers."""
-    times, lon, lat, yaw = window.T
+    times, lon, lat, yaw = (window[name] for name in ("t", "lon", "lat", "yaw"))
     before = max(t - HEADING_SPAN_S, float(times[0]))
     after = min(t + HEADING_SPAN_S, float(times[-1]))
     lon0, lat0 = np.interp(before, times, lon), np.interp(before, times, lat)
@@ -90,10 +81,10 @@ def relations(
     window: float = 5.0,
 ) -> list[dict[str, Any]]:
     """The relation of each landmark to the drone at t (see `relation` for the fields)."""
-    samples = window_samples(conn, flight_id, t - window, t + window)
-    if samples.shape[0] == 0:
+    samples = load_samples(conn, flight_id, start=t - window, end=t + window)
+    if samples["t"].size == 0:
         raise InvalidInput(f"flight {flight_id} has no samples around t={t:g}")
-    times, lon_s, lat_s, _ = samples.T
+    times, lon_s, lat_s = samples["t"], samples["lon"], samples["lat"]
     lon, lat = float(np.interp(t, times, lon_s)), float(np.interp(t, times, lat_s))
     heading, heading_source = heading_of_travel(samples, t)
     rows = conn.execute(

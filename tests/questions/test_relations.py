@@ -9,7 +9,8 @@ from shapely.geometry import box, mapping
 from sqlalchemy import Engine, text
 
 from app.db.features import NEAR_SQL, VISIBLE_SQL
-from app.db.relations import FEATURES_SQL, ORDER_SQL, WINDOW_SQL
+from app.db.flights import samples_sql
+from app.db.relations import FEATURES_SQL, ORDER_SQL
 from app.geometry.events import turns, vertical_moves
 from app.geometry.relations import clock, compass8, distance_band, egocentric_side
 from app.synthetic.flights import enu_to_lonlat, from_enu_path, orbit, to_srt
@@ -144,7 +145,7 @@ def test_events_endpoint(client: TestClient, north_track) -> None:
 @pytest.mark.parametrize(
     ("sql", "params", "index"),
     [
-        (WINDOW_SQL, {"flight": 1, "start": 0.0, "end": 5.0}, "samples_pkey"),
+        (samples_sql(True, True), {"id": 1, "start": 0.0, "end": 5.0}, "samples_pkey"),
         (
             VISIBLE_SQL.format(condition=""),
             {"polygon": box(13.4, 52.5, 13.41, 52.51).wkb, "class": None},
