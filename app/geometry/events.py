@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.geometry.frames import LocalFrame
-from app.geometry.trajectory import simplify_indices
+from app.geometry.trajectory import per_second, simplify_indices
 
 
 @dataclass(frozen=True)
@@ -35,14 +35,6 @@ class EventOptions:
     min_climb: float = 5.0  # metres
 
 
-def _per_second(t: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The columns interpolated at whole seconds from the first to the last t."""
-    grid = np.arange(float(t[0]), float(t[-1]) + 1e-9, 1.0)
-    if grid[-1] < t[-1]:
-        grid = np.append(grid, t[-1])
-    return (grid, *(np.interp(grid, t, c) for c in columns))
-
-
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """(start, end exclusive) of each run of True."""
     padded = np.concatenate(([False], mask, [False])).astype(np.int8)
@@ -52,7 +44,7 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 def _metric_per_second(t: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, ...]:
     """Whole-second times, lon, lat, and east, north metres from the first point."""
-    grid, lon1, lat1 = _per_second(t, lon, lat)
+    grid, lon1, lat1 = per_second(t, lon, lat)
     enu = LocalFrame(float(lon1[0]), float(lat1[0])).to_enu(lon1, lat1, 0.0)
     return grid, lon1, lat1, enu[:, 0], enu[:, 1]
 
@@ -159,7 +151,7 @@ def vertical_moves(
     finite = np.isfinite(z)
     if finite.sum() < 2:
         return []
-    grid, z1 = _per_second(t[finite], z[finite])
+    grid, z1 = per_second(t[finite], z[finite])
     if grid.size < 2:
         return []
     rate = np.gradient(z1, grid)

@@ -72,6 +72,15 @@ def speeds_and_headings(
     )
 
 
+def per_second(t: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Times at whole seconds from the first t (and the last t), and the columns
+    interpolated there."""
+    grid = np.arange(float(t[0]), float(t[-1]) + 1e-9, 1.0)
+    if grid[-1] < t[-1]:
+        grid = np.append(grid, t[-1])
+    return (grid, *(np.interp(grid, t, c) for c in columns))
+
+
 def simplify_indices(xy: np.ndarray, tolerance: float) -> np.ndarray:
     """Indices kept by Ramer–Douglas–Peucker on (n, 2) metric coordinates."""
     n = xy.shape[0]

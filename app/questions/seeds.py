@@ -33,6 +33,7 @@ from app.db.relations import flight_events, relations
 from app.geometry.frames import WGS84, LocalFrame
 from app.geometry.projection import footprints
 from app.geometry.relations import COMPASS8, band_labels, distance_band
+from app.geometry.trajectory import per_second
 from app.questions.crops import GRID3, QUADRANTS, Crop
 
 TASKS: dict[int, tuple[str, str]] = {
@@ -158,13 +159,8 @@ class FlightSeeds:
     @cached_property
     def per_second(self) -> dict[str, np.ndarray]:
         """t, lon, lat once per second over the whole flight."""
-        t = self.samples["t"]
-        grid = np.arange(float(t[0]), float(t[-1]) + 1e-9, 1.0)
-        return {
-            "t": grid,
-            "lon": np.interp(grid, t, self.samples["lon"]),
-            "lat": np.interp(grid, t, self.samples["lat"]),
-        }
+        grid, lon, lat = per_second(self.samples["t"], self.samples["lon"], self.samples["lat"])
+        return {"t": grid, "lon": lon, "lat": lat}
 
     @cached_property
     def events(self) -> dict[str, list[dict[str, Any]]]:
