@@ -150,9 +150,8 @@ class FlightSeeds:
         _, _, diagonal = WGS84.inv(lon.min(), lat.min(), lon.max(), lat.max())
         return float(diagonal)
 
-    def landmarks_near(self, k: int, radius: float) -> list[Any]:
-        """Compact landmarks (not roads or rivers, not huge) near the drone at k."""
-        lon, lat = self.drone(k)
+    def landmarks_near(self, lon: float, lat: float, radius: float) -> list[Any]:
+        """Compact landmarks (not roads or rivers, not huge) within `radius` m of a point."""
         rows = features_near(self.conn, lon, lat, radius, limit=400)
         return [r for r in rows if r[1] not in LINEAR_CLASSES and float(r.size_m) <= MAX_LANDMARK_M]
 
@@ -257,7 +256,7 @@ def landmark_in_view(fs: FlightSeeds, rng: np.random.Generator, at: float | None
     footprint = fs.footprint(k)
     seen = {r.id: float(r.fraction or 0) for r in fs.visible(k)}
     size = fs.footprint_size_m(k)
-    near = fs.landmarks_near(k, max(150.0, 2.0 * size))
+    near = fs.landmarks_near(*fs.drone(k), max(150.0, 2.0 * size))
     inside = [r for r in near if seen.get(r.id, 0) >= 0.95]
     if not inside:
         raise Skip("no whole landmark in view")
@@ -426,7 +425,7 @@ def _relation_candidates(
 ) -> tuple[int, list[dict[str, Any]], dict[int, Any]]:
     """Relations of up to eight landmarks near the drone at a random instant."""
     k = fs.instant(rng, at)
-    rows = [r for r in fs.landmarks_near(k, 300.0) if float(r.distance) > 0]
+    rows = [r for r in fs.landmarks_near(*fs.drone(k), 300.0) if float(r.distance) > 0]
     if not rows:
         raise Skip("no landmark within 300 m")
     rows = _pick(rng, rows, 8)
@@ -699,11 +698,8 @@ def landmark_order(fs: FlightSeeds, rng: np.random.Generator, at: float | None) 
         raise Skip("clip too short")
     middle = t.size // 2
     radius = 0.6 * float(WGS84.inv(lon[0], lat[0], lon[-1], lat[-1])[2]) + 150.0
-    rows = features_near(fs.conn, float(lon[middle]), float(lat[middle]), radius, limit=400)
     passes = []
-    for r in rows:
-        if r[1] in LINEAR_CLASSES or float(r.size_m) > MAX_LANDMARK_M:
-            continue
+    for r in fs.landmarks_near(float(lon[middle]), float(lat[middle]), radius):
         _, _, d = WGS84.inv(lon, lat, np.full(t.size, r.lon), np.full(t.size, r.lat))
         i = int(np.argmin(d))
         if 0 < i < t.size - 1 and d[i] < 100.0:
