@@ -118,16 +118,16 @@ def delete_scene(conn: Connection, scene_id: int) -> Any:
 def _filters(
     bbox: tuple[float, float, float, float] | None,
     interval: tuple[datetime | None, datetime | None] | None,
-    kind: str | None,
+    kind: str | tuple[str, ...] | None,
 ) -> tuple[str, dict[str, Any]]:
     where, params = [], {}
     if bbox is not None:
         condition, values = bbox_filter("s.footprint", bbox)
         where.append(condition)
         params.update(values)
-    if kind is not None:
-        where.append("s.kind = :kind")
-        params["kind"] = kind
+    if kind is not None:  # one kind, or any of several
+        where.append("s.kind = ANY(:kinds)")
+        params["kinds"] = [kind] if isinstance(kind, str) else list(kind)
     if interval is not None:
         conditions, values = interval_filter("s.acquired_at", "s.acquired_at", interval)
         where += conditions
@@ -162,7 +162,7 @@ def mosaic_scenes(
     conn: Connection,
     bbox: tuple[float, float, float, float],
     *,
-    kind: str | None,
+    kind: str | tuple[str, ...] | None,
     interval: tuple[datetime | None, datetime | None] | None,
 ) -> list[SceneRef]:
     """Scenes whose footprint meets the bbox, newest first (one GiST-indexed query)."""

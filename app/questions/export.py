@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import orjson
 from PIL import Image
-from sqlalchemy import text
 
 from app.db import flights as store
 from app.db.footprints import flight_camera, flight_poses
@@ -173,11 +172,7 @@ def _flight_view(conn: Any, flight_id: int) -> tuple[Intrinsics, dict, Poses, li
 
 def _scenes(conn: Any, bbox: tuple[float, float, float, float]) -> list[SceneRef]:
     """Imagery (not terrain) meeting a bbox, newest first (one GiST query)."""
-    if "dems" not in _WORKER:
-        ids = conn.execute(text("SELECT id FROM scenes WHERE kind = 'dem'")).scalars()
-        _WORKER["dems"] = set(ids)
-    scenes = mosaic_scenes(conn, bbox, kind=None, interval=None)
-    return [s for s in scenes if s.id not in _WORKER["dems"]]
+    return mosaic_scenes(conn, bbox, kind=("satellite", "aerial"), interval=None)
 
 
 def _covering(scenes: list[SceneRef], lon: float, lat: float) -> SceneRef | None:
