@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import orjson
 from PIL import Image
+from sqlalchemy import create_engine
 
 from app.db import flights as store
 from app.db.footprints import flight_camera, flight_poses
@@ -32,6 +33,8 @@ from app.geometry.projection import Poses
 from app.questions.crops import Crop
 from app.questions.drawing import draw_marks
 from app.questions.seeds import LETTERS, TASKS, generate
+from app.raster.frame import read_crop, render_frame
+from app.raster.service import Imagery, configure_gdal
 from app.settings import Settings
 
 TEMPLATES = {
@@ -126,10 +129,6 @@ _WORKER: dict[str, Any] = {}
 
 
 def _worker_init(database_url: str, settings: Settings) -> None:
-    from sqlalchemy import create_engine
-
-    from app.raster.service import Imagery, configure_gdal
-
     configure_gdal()
     _WORKER["settings"] = settings
     _WORKER["engine"] = create_engine(database_url, pool_size=1)
@@ -186,8 +185,6 @@ def _covering(scenes: list[SceneRef], lon: float, lat: float) -> SceneRef | None
 
 def render(job: tuple[dict[str, Any], str]) -> int:
     """Write one question's images (in a worker); returns how many files were written."""
-    from app.raster.frame import read_crop, render_frame
-
     record, folder = job
     imagery, written = _WORKER["imagery"], 0
     names = record["images"]

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import shapely
 from shapely.geometry import LineString, Polygon, mapping
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from app.db import flights as store
 from app.db.features import features_in, features_near
@@ -542,8 +542,6 @@ def _resampled(x: np.ndarray, y: np.ndarray, n: int = 32) -> np.ndarray:
 
 def _other_flight_tracks(fs: FlightSeeds, crop: Crop, frame: LocalFrame) -> list[np.ndarray]:
     """Pieces of other flights inside the crop, in the clip's local metres."""
-    from sqlalchemy import text
-
     west, south, east, north = crop.bbox
     rows = fs.conn.execute(
         text(
