@@ -15,20 +15,25 @@ BBOX_SQL = (
 )
 
 
-def bbox_filter(column: str, bbox: tuple[float, float, float, float]) -> tuple[str, dict]:
-    """An index-friendly (`&&`, then exact) bbox condition on a geometry column, with its params."""
+def bbox_filter(
+    column: str, bbox: tuple[float, float, float, float] | None
+) -> tuple[list[str], dict]:
+    """An index-friendly (`&&`, then exact) bbox condition on a geometry column, with its
+    params; none without a bbox."""
+    if bbox is None:
+        return [], {}
     return (
-        f"{column} && {BBOX_SQL} AND ST_Intersects({column}, {BBOX_SQL})",
+        [f"{column} && {BBOX_SQL} AND ST_Intersects({column}, {BBOX_SQL})"],
         dict(zip(BBOX_PARAMS, bbox, strict=True)),
     )
 
 
 def interval_filter(
-    first: str, last: str, interval: tuple[datetime | None, datetime | None]
+    first: str, last: str, interval: tuple[datetime | None, datetime | None] | None
 ) -> tuple[list[str], dict]:
     """Conditions for rows spanning [first, last] (one column twice for an instant) that
-    meet an open or closed time interval, with their params."""
-    start, end = interval
+    meet an open or closed time interval, with their params; none without an interval."""
+    start, end = interval or (None, None)
     conditions, params = [], {}
     if start is not None:
         conditions.append(f"{last} >= :start")

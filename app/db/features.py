@@ -62,12 +62,7 @@ def list_features(
     offset: int,
 ) -> tuple[list[Any], int]:
     """A page of landmarks meeting the bbox (GiST) and of a class, and how many match."""
-    where: list[str] = []
-    params: dict[str, Any] = {}
-    if bbox is not None:
-        condition, values = bbox_filter("geom", bbox)
-        where.append(condition)
-        params.update(values)
+    where, params = bbox_filter("geom", bbox)
     if feature_class is not None:
         where.append("class = :class")
         params["class"] = feature_class

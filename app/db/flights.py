@@ -201,19 +201,13 @@ def list_flights(
     offset: int,
 ) -> tuple[list[Any], int]:
     """A page of flights matching the filters, and how many match in all."""
-    where: list[str] = []
-    params: dict[str, Any] = {}
-    if bbox is not None:
-        condition, values = bbox_filter("f.path", bbox)
-        where.append(condition)
-        params.update(values)
+    where, params = bbox_filter("f.path", bbox)
     if intersects is not None:
         where.append("ST_Intersects(f.path, ST_SetSRID(ST_GeomFromGeoJSON(:geometry), 4326))")
         params["geometry"] = intersects
-    if interval is not None:
-        conditions, values = interval_filter("f.start_time", "f.end_time", interval)
-        where += conditions
-        params.update(values)
+    conditions, values = interval_filter("f.start_time", "f.end_time", interval)
+    where += conditions
+    params.update(values)
     columns = f"{FLIGHT_COLUMNS}, ST_AsGeoJSON(f.path, 7) AS path_geojson"
     return fetch_page(
         conn, columns, "flights f", where, params, order="f.id", limit=limit, offset=offset

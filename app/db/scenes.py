@@ -120,18 +120,13 @@ def _filters(
     interval: tuple[datetime | None, datetime | None] | None,
     kind: str | tuple[str, ...] | None,
 ) -> tuple[str, dict[str, Any]]:
-    where, params = [], {}
-    if bbox is not None:
-        condition, values = bbox_filter("s.footprint", bbox)
-        where.append(condition)
-        params.update(values)
+    where, params = bbox_filter("s.footprint", bbox)
     if kind is not None:  # one kind, or any of several
         where.append("s.kind = ANY(:kinds)")
         params["kinds"] = [kind] if isinstance(kind, str) else list(kind)
-    if interval is not None:
-        conditions, values = interval_filter("s.acquired_at", "s.acquired_at", interval)
-        where += conditions
-        params.update(values)
+    conditions, values = interval_filter("s.acquired_at", "s.acquired_at", interval)
+    where += conditions
+    params.update(values)
     return " AND ".join(where) or "TRUE", params
 
 
