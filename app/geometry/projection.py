@@ -6,9 +6,10 @@ Frames and conventions (ARCHITECTURE.md):
 - attitude: yaw clockwise from true north, pitch 0 = level and -90 = straight down, roll
   positive = right side down; applied in the order of a 3-axis gimbal's motors, outside in:
   yaw, then roll about the level forward axis, then pitch about the (rolled) right axis;
-- the world is WGS84: camera positions and ground points are converted to ECEF with pyproj,
-  and a ray meets "the ground" where it meets the ellipsoid raised by the ground's height
-  (exact on the ellipsoid at height 0, the oracle pymap3d's `lookAtSpheroid` uses).
+- the world is WGS84: camera positions are converted to ECEF with pyproj, and a ray meets
+  "the ground" where it meets the ellipsoid raised by the ground's height (exact on the
+  ellipsoid at height 0, the oracle pymap3d's `lookAtSpheroid` uses); ground points come back
+  to lon/lat through `geodetic_from_ecef`, PROJ's own closed form evaluated on whole arrays.
 
 A ray that points above the horizon, or meets the ground only beyond `max_range`, has no
 intersection: the result is NaN, never a wrong point.
@@ -26,10 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from app.geometry.camera import Intrinsics
-from app.geometry.frames import WGS84, ecef
-
-WGS84_A = 6378137.0
-WGS84_B = 6356752.314245179
+from app.geometry.frames import WGS84, WGS84_A, WGS84_B, ecef, geodetic_from_ecef
 
 
 @dataclass
@@ -95,54 +93,44 @@ class Poses:
         )
 
 
+def _matrices(n: int, rows: list[list]) -> np.ndarray:
+    """(n, 3, 3) matrices from a 3 x 3 nested list of (n,) arrays or scalars."""
+    out = np.empty((n, 3, 3))
+    for i, row in enumerate(rows):
+        for j, value in enumerate(row):
+            out[:, i, j] = value
+    return out
+
+
 def _enu_basis(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """(N, 3, 3) rotation ENU -> ECEF (columns: east, north, up in ECEF)."""
     lam, phi = np.radians(lon), np.radians(lat)
     sl, cl, sp, cp = np.sin(lam), np.cos(lam), np.sin(phi), np.cos(phi)
-    east = np.stack([-sl, cl, np.zeros_like(sl)], axis=-1)
-    north = np.stack([-sp * cl, -sp * sl, cp], axis=-1)
-    up = np.stack([cp * cl, cp * sl, sp], axis=-1)
-    return np.stack([east, north, up], axis=-1)
+    return _matrices(lam.size, [[-sl, -sp * cl, cp * cl], [cl, -sp * sl, cp * sl], [0.0, cp, sp]])
 
 
 def camera_to_enu(yaw: np.ndarray, pitch: np.ndarray, roll: np.ndarray) -> np.ndarray:
-    """(N, 3, 3) rotation from the camera frame (x right, y down, z forward) to ENU."""
-    psi, theta, phi = np.radians(yaw), np.radians(pitch), np.radians(roll)
+    """(N, 3, 3) rotation from the camera frame (x right, y down, z forward) to ENU.
+
+    The product heading @ level @ bank @ tilt, multiplied out, of: the heading, clockwise
+    about up (north -> east); the level camera looking north (x -> east, y -> down,
+    z -> north); the bank, a roll about the level forward axis, right side down; and the
+    tilt, a pitch about the camera's x axis (up is -y).
+    """
+    psi, theta, phi = np.broadcast_arrays(
+        *(np.radians(np.atleast_1d(np.asarray(a, float))) for a in (yaw, pitch, roll))
+    )
     cy, sy = np.cos(psi), np.sin(psi)
     cp, sp = np.cos(theta), np.sin(theta)
     cr, sr = np.cos(phi), np.sin(phi)
-    n = np.broadcast(psi, theta, phi).shape
-    zeros, ones = np.zeros(n), np.ones(n)
-    # heading: clockwise about up (north -> east)
-    heading = np.stack(
+    return _matrices(
+        psi.size,
         [
-            np.stack([cy, sy, zeros], -1),
-            np.stack([-sy, cy, zeros], -1),
-            np.stack([zeros, zeros, ones], -1),
+            [cr * cy, sp * sy - cp * cy * sr, cp * sy + cy * sp * sr],
+            [-cr * sy, cy * sp + cp * sr * sy, cp * cy - sp * sr * sy],
+            [-sr, -cp * cr, cr * sp],
         ],
-        axis=-2,
     )
-    # level camera looking north: x -> east, y -> down, z -> north
-    level = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
-    # pitch about the camera's x axis (up is -y); roll about the level forward axis (z before
-    # the pitch), right side down
-    tilt = np.stack(
-        [
-            np.stack([ones, zeros, zeros], -1),
-            np.stack([zeros, cp, -sp], -1),
-            np.stack([zeros, sp, cp], -1),
-        ],
-        axis=-2,
-    )
-    bank = np.stack(
-        [
-            np.stack([cr, -sr, zeros], -1),
-            np.stack([sr, cr, zeros], -1),
-            np.stack([zeros, zeros, ones], -1),
-        ],
-        axis=-2,
-    )
-    return heading @ level @ bank @ tilt
 
 
 def distort(camera: Intrinsics, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -217,13 +205,9 @@ def pixel_rays(camera: Intrinsics, poses: Poses, u: np.ndarray, v: np.ndarray) -
 
 
 def _geodetic(origin: np.ndarray, rays: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, ...]:
-    """lon, lat, h of origin + t * ray, NaN where t is NaN (one pyproj call)."""
-    points = origin[:, None, :] + rays * np.nan_to_num(t, nan=0.0)[..., None]
-    lon, lat, h = ecef().transform(
-        points[..., 0], points[..., 1], points[..., 2], direction="INVERSE"
-    )
-    miss = np.isnan(t)
-    return (np.where(miss, np.nan, lon), np.where(miss, np.nan, lat), np.where(miss, np.nan, h))
+    """lon, lat, h of origin + t * ray, NaN where t is NaN."""
+    points = origin[:, None, :] + rays * t[..., None]
+    return geodetic_from_ecef(points[..., 0], points[..., 1], points[..., 2])
 
 
 def camera_ecef(poses: Poses) -> np.ndarray:
@@ -272,20 +256,25 @@ def _hits(
     place (a million pixels take a handful of arrays, no (N, M, 3) temporaries). Returns the
     normalised image coordinates x, y, the hit parameter t (in units of d) and the slant
     range t |d| (both NaN: no hit).
+
+    The arrays are laid out with the longer axis contiguous (poses for many poses with a few
+    pixels each, as footprints have), so that each per-pose coefficient broadcasts along long
+    runs of memory; every later array follows that layout.
     """
-    x = u - camera.cx
+    order = "F" if u.shape[0] > u.shape[1] else "C"
+    x = np.subtract(u, camera.cx, order=order)
     x /= frames.fx[:, None]
-    y = v - camera.cy
+    y = np.subtract(v, camera.cy, order=order)
     y /= frames.fy[:, None]
     x, y = undistort(camera, x, y)
     k = frames.scaled
-    g = np.einsum("nki,nk->ni", k, frames.o)[..., None]  # (N, 3, 1): K^T o'
+    g = np.matmul(frames.o[:, None, :], k)[:, 0, :, None]  # (N, 3, 1): K^T o'
     # K^T K = I / A^2 + kappa w w^T with w the rotation's ECEF-z row (the ellipsoid is a
     # sphere of radius A squeezed along the polar axis), so a = |p|^2 / A^2 + kappa (w . p)^2
     polar = frames.rotation[:, 2, :, None]
     inv_a2 = (1.0 / frames.axes[:, 0] ** 2)[:, None]
     kappa = (1.0 / frames.axes[:, 2] ** 2)[:, None] - inv_a2
-    tmp = np.empty(x.shape)
+    tmp = np.empty_like(x)
     norm = np.multiply(x, x)  # |p|^2 = x^2 + y^2 + 1, also |d|^2 for the range
     np.multiply(y, y, out=tmp)
     norm += tmp
@@ -305,32 +294,44 @@ def _hits(
     t = np.multiply(h, h)  # the near root: t = -(h + sqrt(h^2 - a c)) / a
     np.multiply(a, frames.c, out=tmp)
     t -= tmp
-    seen = t >= 0
-    np.sqrt(t, out=t, where=seen)
+    with np.errstate(invalid="ignore"):
+        np.sqrt(t, out=t)  # NaN where the ray passes the ground by
     t += h
-    np.negative(t, out=t)
+    np.negative(a, out=a)
     t /= a
-    np.multiply(norm, t, out=tmp)  # range^2 = t^2 |d|^2
-    tmp *= t
-    seen &= t > 0
-    seen &= tmp <= max_range * max_range
-    seen &= frames.c > 0  # a camera under the ground sees none
-    missed = np.logical_not(seen, out=seen)
-    np.copyto(t, np.nan, where=missed)
-    np.sqrt(tmp, out=tmp)
-    np.copyto(tmp, np.nan, where=missed)
-    return x, y, t, tmp
+    slant = np.sqrt(norm, out=norm)  # the slant range t |d|
+    slant *= t
+    outside = np.greater(slant, max_range)  # too far, or (t <= 0) behind the camera
+    outside |= slant <= 0
+    np.copyto(t, np.nan, where=outside)
+    np.copyto(slant, np.nan, where=outside)
+    under = frames.c[:, 0] <= 0  # a camera under the ground sees none
+    t[under], slant[under] = np.nan, np.nan
+    return x, y, t, slant
+
+
+def _along_rays(
+    rotation: np.ndarray, x: np.ndarray, y: np.ndarray, t: np.ndarray, origin: np.ndarray | None
+) -> list[np.ndarray]:
+    """origin + t R [x, y, 1] for rotations R (N, 3, 3) as three (N, M) arrays, in the layout
+    of x (in place, one scratch array); NaN where t is NaN."""
+    tmp = np.empty_like(x)
+    points = []
+    for i in range(3):
+        value = np.multiply(x, rotation[:, i, 0, None])
+        np.multiply(y, rotation[:, i, 1, None], out=tmp)
+        value += tmp
+        value += rotation[:, i, 2, None]
+        value *= t
+        if origin is not None:
+            value += origin[:, i, None]
+        points.append(value)
+    return points
 
 
 def _ecef_points(frames: _Frames, x: np.ndarray, y: np.ndarray, t: np.ndarray) -> list:
-    """ECEF coordinates (three (N, M) arrays) of origin + t d; t NaN gives the origin."""
-    step = np.nan_to_num(t, nan=0.0)
-    r = frames.rotation
-    return [
-        frames.origin[:, i, None]
-        + step * (r[:, i, 0, None] * x + r[:, i, 1, None] * y + r[:, i, 2, None])
-        for i in range(3)
-    ]
+    """ECEF coordinates (three (N, M) arrays) of origin + t d, NaN where t is NaN."""
+    return _along_rays(frames.rotation, x, y, t, frames.origin)
 
 
 def _ground_hits(
@@ -374,14 +375,8 @@ def project_pixels(
 ) -> dict[str, np.ndarray]:
     """Ground point (lon, lat, h) and slant range of pixels, (N, M); NaN where there is none."""
     x, y, t, slant, frames = _ground_hits(camera, poses, u, v, max_range)
-    lon, lat, h = ecef().transform(*_ecef_points(frames, x, y, t), direction="INVERSE")
-    miss = np.isnan(t)
-    return {
-        "lon": np.where(miss, np.nan, lon),
-        "lat": np.where(miss, np.nan, lat),
-        "h": np.where(miss, np.nan, h),
-        "range": slant,
-    }
+    lon, lat, h = geodetic_from_ecef(*_ecef_points(frames, x, y, t))
+    return {"lon": lon, "lat": lat, "h": h, "range": slant}
 
 
 def project_pixels_enu(
@@ -391,18 +386,9 @@ def project_pixels_enu(
     hits as `project_pixels` (on the ellipsoid, not a plane) without the geodetic conversion:
     what a client working in local metres (as cameratransform's `spaceFromImage`) needs."""
     x, y, t, slant, _ = _ground_hits(camera, poses, u, v, max_range)
-    r = camera_to_enu(poses.yaw, poses.pitch, poses.roll)[..., None]
-    out = {"range": slant}
-    for i, name in enumerate(("east", "north", "up")):
-        value = np.multiply(y, r[:, i, 1])
-        value += r[:, i, 2]
-        out[name] = value
-    tmp = np.empty(x.shape)
-    for i, name in enumerate(("east", "north", "up")):
-        np.multiply(x, r[:, i, 0], out=tmp)
-        out[name] += tmp
-        out[name] *= t
-    return out
+    rotation = camera_to_enu(poses.yaw, poses.pitch, poses.roll)
+    east, north, up = _along_rays(rotation, x, y, t, None)
+    return {"east": east, "north": north, "up": up, "range": slant}
 
 
 def unproject_points(
@@ -503,20 +489,17 @@ def footprints(
         xs, ys, ts, _ = _hits(camera, sub, pu[:, None], pv[:, None], max_range)
         x[rows, cols], y[rows, cols], t[rows, cols] = xs[:, 0], ys[:, 0], ts[:, 0]
     points = _ecef_points(frames, x, y, t)
-    lon, lat, _ = ecef().transform(*(p[:, : k + 1] for p in points), direction="INVERSE")
-    lon = np.where(np.isnan(t[:, : k + 1]), np.nan, lon)
-    lat = np.where(np.isnan(t[:, : k + 1]), np.nan, lat)
+    lon, lat = geodetic_from_ecef(*(p[:, : k + 1] for p in points), height=False)
     valid = ~np.isnan(lon[:, :k]).any(axis=1) & ~np.isnan(t[:, k:]).any(axis=1)
     right = np.sqrt(sum((p[:, k + 1] - p[:, k]) ** 2 for p in points))
     down = np.sqrt(sum((p[:, k + 2] - p[:, k]) ** 2 for p in points))
-    centre_seen = ~np.isnan(t[:, k:]).any(axis=1)
     return Footprints(
         lon=np.where(valid[:, None], lon[:, :k], np.nan),
         lat=np.where(valid[:, None], lat[:, :k], np.nan),
         partial=missing.any(axis=1) & valid,
         valid=valid,
         center_ground=np.stack([lon[:, k], lat[:, k]], -1),
-        gsd_m=np.where(centre_seen, np.sqrt(right * down), np.nan),
+        gsd_m=np.sqrt(right * down),  # NaN where the centre or a neighbour sees nothing
     )
 
 
@@ -571,8 +554,8 @@ def _below(
     A micrometre of slack: the march's last point lies on the lowest height by construction,
     and the geodetic round trip must not put it a hair above a terrain at that height."""
     points = origin + rays * t[:, None]
-    lon, lat, h = ecef().transform(points[:, 0], points[:, 1], points[:, 2], direction="INVERSE")
-    return np.asarray(h) <= terrain(np.asarray(lon), np.asarray(lat)) + 1e-6
+    lon, lat, h = geodetic_from_ecef(points[:, 0], points[:, 1], points[:, 2])
+    return h <= terrain(lon, lat) + 1e-6
 
 
 def project_pixels_on_terrain(

@@ -241,3 +241,59 @@ def test_local_metres_agree_with_lon_lat_and_cameratransform() -> None:
     assert near.sum() > 100
     assert np.abs(flat[near, 0] - local["east"][0][near]).max() < 0.05
     assert np.abs(flat[near, 1] - local["north"][0][near]).max() < 0.05
+
+
+def test_geodetic_conversion_agrees_with_pyproj() -> None:
+    from app.geometry.frames import ecef, geodetic_from_ecef
+
+    rng = np.random.default_rng(11)
+    n = 100_000
+    lon, lat = rng.uniform(-180, 180, n), rng.uniform(-90, 90, n)
+    lat[:3] = [90.0, -90.0, 0.0]  # the poles and the equator
+    h = rng.uniform(-10_000, 100_000, n)
+    x, y, z = ecef().transform(lon, lat, h)
+    ours_lon, ours_lat, ours_h = geodetic_from_ecef(x, y, z)
+    their_lon, their_lat, _ = ecef().transform(x, y, z, direction="INVERSE")
+    assert np.abs((ours_lon - their_lon + 180) % 360 - 180).max() < 1e-12
+    assert np.abs(ours_lat - their_lat).max() < 1e-12
+    assert np.abs(ours_lat - lat).max() < 1e-8  # ~1 mm, Bowring's error up to 100 km
+    assert np.abs(ours_h - h).max() < 1e-6
+    only = geodetic_from_ecef(x, y, z, height=False)
+    assert len(only) == 2 and np.array_equal(only[1], ours_lat)
+    nan = geodetic_from_ecef(np.array([np.nan]), np.array([0.0]), np.array([0.0]))
+    assert all(np.isnan(part[0]) for part in nan)
+
+
+def test_footprints_of_many_poses_equal_their_pixels_pose_by_pose() -> None:
+    """Footprints lay many poses out pose-major; the outline is the same as projecting the
+    border pixels one pose at a time (pixel-major), and the GSD is the centre's pixel size."""
+    from app.geometry.projection import outline_pixels
+
+    rng = np.random.default_rng(5)
+    n = 300
+    poses = Poses(
+        lon=8.5 + rng.uniform(-0.01, 0.01, n),
+        lat=47.3 + rng.uniform(-0.01, 0.01, n),
+        height=rng.uniform(50, 400, n),
+        yaw=rng.uniform(0, 360, n),
+        pitch=rng.uniform(-90, -60, n),
+        roll=rng.uniform(-5, 5, n),
+        ground=rng.uniform(-50, 50, n),
+    )
+    prints = footprints(LENS, poses, max_range=5000.0)
+    assert prints.valid.all() and not prints.partial.any()
+    u, v = outline_pixels(LENS, 4)
+    for i in rng.choice(n, 20, replace=False):
+        one = poses.take(np.array([i]))
+        ground = project_pixels(LENS, one, u, v, 5000.0)
+        assert np.abs(prints.lon[i] - ground["lon"][0]).max() < 1e-12
+        assert np.abs(prints.lat[i] - ground["lat"][0]).max() < 1e-12
+        assert np.abs(ground["h"][0] - poses.ground[i]).max() < 0.02  # on the raised ellipsoid
+        centre = project_pixels(
+            LENS, one, [LENS.cx, LENS.cx + 1, LENS.cx], [LENS.cy, LENS.cy, LENS.cy + 1], 5000.0
+        )
+        lon, lat = centre["lon"][0], centre["lat"][0]
+        _, _, right = GEOD.inv(lon[0], lat[0], lon[1], lat[1])
+        _, _, down = GEOD.inv(lon[0], lat[0], lon[2], lat[2])
+        assert prints.center_ground[i] == pytest.approx([lon[0], lat[0]], abs=1e-12)
+        assert prints.gsd_m[i] == pytest.approx(np.sqrt(right * down), rel=1e-3)
