@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import orjson
+import shapely.geometry
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -17,6 +19,7 @@ from rasterio.crs import CRS
 from rasterio.errors import CRSError
 from rio_tiler.colormap import cmap
 from rio_tiler.models import ImageData
+from shapely.errors import ShapelyError
 
 from app.api.deps import EngineDep, ReadEngineDep, SettingsDep
 from app.api.params import feature_collection, parse_bbox, parse_datetime, parse_interval
@@ -29,6 +32,7 @@ from app.raster.service import (
     Imagery,
     ReadOptions,
     cache_key,
+    check_tile,
     mosaic_part,
     mosaic_tile,
     read_errors,
@@ -378,6 +382,7 @@ def scene_tile(
     """`{y}[@{scale}x][.{format}]` in any morecantile tile matrix set (default WebMercatorQuad)."""
     y, scale, fmt = _parse_tail(tail)
     matrix_set = tile_matrix_set(tms)
+    check_tile(matrix_set, z, x, y)
     scene = _scene(engine, scene_id)
     size = tilesize or 256 * scale
 
@@ -515,6 +520,10 @@ def scene_point(
     coord_crs: Annotated[str | None, Query()] = None,
 ) -> JSON:
     """Values of every band at lon,lat (404 outside the scene)."""
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise InvalidInput("lon and lat must be finite numbers")
+    if coord_crs is None:
+        _check_lonlat(lon, lat)
     scene = _scene(engine, scene_id)
     reader = imagery.reader(scene, tile_matrix_set("WebMercatorQuad"))
     crs = _crs(coord_crs, "coord_crs") or CRS.from_epsg(4326)
@@ -558,10 +567,23 @@ def scene_preview(
     return image_reply(request, imagery, settings, [scene], make, _format(fmt), render)
 
 
-def _bbox_values(minx: float, miny: float, maxx: float, maxy: float) -> tuple:
+def _bbox_values(
+    minx: float, miny: float, maxx: float, maxy: float, coord_crs: str | None = None
+) -> tuple:
+    """A path bbox, checked: finite, ordered and, in WGS84 (no coord_crs), on the globe."""
+    if not all(math.isfinite(value) for value in (minx, miny, maxx, maxy)):
+        raise InvalidInput("bbox values must be finite numbers")
     if not (minx < maxx and miny < maxy):
         raise InvalidInput("bbox must have minx < maxx and miny < maxy")
+    if coord_crs is None:
+        _check_lonlat(minx, miny)
+        _check_lonlat(maxx, maxy)
     return minx, miny, maxx, maxy
+
+
+def _check_lonlat(lon: float, lat: float) -> None:
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InvalidInput(f"{lon:g},{lat:g} is not a WGS84 lon,lat (-180..180, -90..90)")
 
 
 def _size_tail(tail: str) -> tuple[int, int, str]:
@@ -631,7 +653,7 @@ def scene_bbox(
     return _part_reply(
         request,
         scene_id,
-        _bbox_values(minx, miny, maxx, maxy),
+        _bbox_values(minx, miny, maxx, maxy, coord_crs),
         _format(fmt),
         None,
         engine,
@@ -667,7 +689,7 @@ def scene_bbox_sized(
     return _part_reply(
         request,
         scene_id,
-        _bbox_values(minx, miny, maxx, maxy),
+        _bbox_values(minx, miny, maxx, maxy, coord_crs),
         fmt,
         (width, height),
         engine,
@@ -687,6 +709,15 @@ def _feature_shape(body: Any) -> dict:
     )
     if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
         raise InvalidInput("body must be a GeoJSON Polygon or MultiPolygon (or a Feature of one)")
+    try:
+        polygon = shapely.geometry.shape(geometry)
+    except (ShapelyError, ValueError, TypeError, KeyError, IndexError) as exc:
+        raise InvalidInput(f"body: invalid polygon ({exc})") from None
+    if polygon.is_empty:
+        raise InvalidInput("body: empty polygon")
+    minx, miny, maxx, maxy = polygon.bounds
+    _check_lonlat(minx, miny)
+    _check_lonlat(maxx, maxy)
     return geometry
 
 
@@ -753,8 +784,7 @@ def mosaic_tile_endpoint(
     """Scenes meeting the tile (one PostGIS query), newest on top; 404 where none has data."""
     y, scale, fmt = _parse_tail(tail)
     matrix_set = tile_matrix_set(tms)
-    if not matrix_set.is_valid(x, y, z):
-        raise InvalidInput(f"tile {z}/{x}/{y} does not exist in {tms}")
+    check_tile(matrix_set, z, x, y)
     bbox = tuple(matrix_set.bounds(x, y, z))  # geographic bounds of the tile
     kind_filter, interval = _mosaic_filters(kind, datetime_)
     with engine.connect() as conn:

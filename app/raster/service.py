@@ -7,6 +7,7 @@ one thread that opened it.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import threading
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import morecantile
+import numpy as np
 from morecantile import TileMatrixSet
 from rio_tiler.errors import (
     EmptyMosaicError,
@@ -71,6 +73,13 @@ def tile_matrix_set(identifier: str) -> TileMatrixSet:
     return matrix_set
 
 
+def check_tile(matrix_set: TileMatrixSet, z: int, x: int, y: int) -> None:
+    """InvalidInput for tile indices the set does not have (negative, past its last zoom or
+    past a zoom's matrix)."""
+    if not matrix_set.is_valid(x, y, z):
+        raise InvalidInput(f"tile {z}/{x}/{y} does not exist in {matrix_set.id}")
+
+
 @dataclass(frozen=True)
 class ReadOptions:
     """Band selection and reading options shared by every image endpoint (TiTiler's names)."""
@@ -102,6 +111,39 @@ def cache_key(*parts: Any) -> str:
     return hashlib.sha1(repr(parts).encode()).hexdigest()
 
 
+def _check_nodata(dataset: Any, nodata: float | None) -> None:
+    """InvalidInput when a nodata override is not a value of the dataset's pixel type."""
+    if nodata is None:
+        return
+    dtype = np.dtype(dataset.dtypes[0])
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        if not (math.isfinite(nodata) and nodata.is_integer() and info.min <= nodata <= info.max):
+            raise InvalidInput(
+                f"nodata {nodata:g} is not a {dtype} value (whole numbers {info.min}..{info.max})"
+            )
+    elif math.isfinite(nodata) and abs(nodata) > np.finfo(dtype).max:
+        raise InvalidInput(f"nodata {nodata:g} is out of the {dtype} range")
+
+
+class SceneReader(Reader):
+    """rio-tiler's Reader with a nodata override checked against the pixel type first (a 422
+    instead of numpy's cast error deep inside the read). `tile`, `feature`, `preview` and
+    `statistics` go through `part` or `read`."""
+
+    def part(self, *args: Any, **kwargs: Any) -> ImageData:
+        _check_nodata(self.dataset, kwargs.get("nodata"))
+        return super().part(*args, **kwargs)
+
+    def read(self, *args: Any, **kwargs: Any) -> ImageData:
+        _check_nodata(self.dataset, kwargs.get("nodata"))
+        return super().read(*args, **kwargs)
+
+    def point(self, *args: Any, **kwargs: Any) -> Any:
+        _check_nodata(self.dataset, kwargs.get("nodata"))
+        return super().point(*args, **kwargs)
+
+
 class Imagery:
     """Open readers (per thread) and rendered tiles (shared), both bounded LRUs."""
 
@@ -114,7 +156,7 @@ class Imagery:
         key = (scene.id, scene.version, tms.id)
         reader = self.readers.get(key)
         if reader is None:
-            reader = Reader(scene.path, tms=tms)
+            reader = SceneReader(scene.path, tms=tms)
             self.readers.put(key, reader)
         return reader
 

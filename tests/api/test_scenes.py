@@ -300,6 +300,50 @@ def test_tiles_outside_and_bad_paths(client: TestClient, cogs: dict[str, Path]) 
     assert client.get(f"/scenes/{scene}/tiles/WebMercatorQuad/1/0/0.gif").status_code == 422
     assert client.get(f"/scenes/{scene}/tiles/WebMercatorQuad/1/0/zero.png").status_code == 404
     assert client.get("/scenes/999/tiles/WebMercatorQuad/1/0/0.png").status_code == 404
+    for z, x, y in ((-1, 0, 0), (99_999_999_999, 0, 0), (2, 4, 0), (30, 0, 0)):
+        for path in (
+            f"/scenes/{scene}/tiles/{z}/{x}/{y}.png",
+            f"/mosaic/tiles/WebMercatorQuad/{z}/{x}/{y}.png",
+        ):
+            reply = client.get(path)
+            assert reply.status_code == 422 and "does not exist" in reply.json()["detail"], path
+
+
+def test_out_of_range_values_are_422(client: TestClient, cogs: dict[str, Path]) -> None:
+    """Values that rio-tiler would choke on deep in a read are refused up front."""
+    scene = register(client, cogs["rgb4326"])["id"]  # uint8
+    wide = register(client, cogs["u16"])["id"]  # uint16
+    west, south, east, north = BOUNDS_4326
+    inside = f"{(west + east) / 2},{(south + north) / 2}"
+    crop = f"{west},{south},{east},{north}"
+    for nodata in ("-1", "256", "0.5", "nan", "inf", "1e309"):
+        for path in (
+            f"/scenes/{scene}/statistics",
+            f"/scenes/{scene}/point/{inside}",
+            f"/scenes/{scene}/preview.png",
+            f"/scenes/{scene}/bbox/{crop}.png",
+        ):
+            reply = client.get(path, params={"nodata": nodata})
+            assert reply.status_code == 422 and "nodata" in reply.json()["detail"], (path, nodata)
+    assert client.get(f"/scenes/{scene}/preview.png", params={"nodata": "255"}).status_code == 200
+    assert client.get(f"/scenes/{wide}/preview.png", params={"nodata": "65535"}).status_code == 200
+    assert client.get(f"/scenes/{wide}/preview.png", params={"nodata": "65536"}).status_code == 422
+    for path in (
+        f"/scenes/{scene}/point/-inf,{south}",
+        f"/scenes/{scene}/point/1e11,{south}",
+        f"/scenes/{scene}/point/{west},-100",
+        f"/scenes/{scene}/bbox/-1e11,{south},{east},{north}.png",
+        f"/scenes/{scene}/bbox/{west},{south},{east},1e11/64x64.png",
+        f"/scenes/{scene}/bbox/-inf,{south},{east},{north}.png",
+        f"/mosaic/bbox/{west},{south},200,{north}/64x64.png",
+    ):
+        reply = client.get(path)
+        assert reply.status_code == 422, (path, reply.text)
+    huge = {"type": "Polygon", "coordinates": [[[1e308, 0], [1, 0], [1, 1], [1e308, 0]]]}
+    reply = client.post(f"/scenes/{scene}/feature.png", json=huge)
+    assert reply.status_code == 422 and "lon,lat" in reply.json()["detail"]
+    broken = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0]]]}
+    assert client.post(f"/scenes/{scene}/feature.png", json=broken).status_code == 422
 
 
 def test_other_tile_matrix_sets(client: TestClient, cogs: dict[str, Path]) -> None:
