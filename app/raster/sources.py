@@ -32,13 +32,22 @@ def resolve_uri(
     text = uri.strip()
     if not text:
         raise InvalidInput("uri: empty")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise InvalidInput("uri: control characters are not allowed")
     if text.lower().startswith("/vsi"):
         raise InvalidInput("uri: GDAL virtual file system paths are not accepted; use the URL")
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:
+        raise InvalidInput(f"uri: not a URL or path ({exc})") from None
     scheme = parts.scheme.lower()
     if scheme in ("http", "https"):
         host = (parts.hostname or "").lower()
-        with_port = f"{host}:{parts.port}" if parts.port else host
+        try:
+            port = parts.port
+        except ValueError as exc:
+            raise InvalidInput(f"uri: {exc}") from None
+        with_port = f"{host}:{port}" if port else host
         allowed = {h.lower() for h in allowed_hosts}
         if host not in allowed and with_port not in allowed:
             raise InvalidInput(

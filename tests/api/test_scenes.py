@@ -135,6 +135,9 @@ def test_bad_sources_are_422_and_store_nothing(
         ({"name": "x", "uri": str(outside), "kind": "radar"}, "kind"),
         ({"name": "x", "uri": str(outside), "acquired_at": "soon"}, "acquired_at"),
         ({"name": "x"}, "uri"),
+        ({"name": "x", "uri": "data\u0000.tif"}, "control characters"),
+        ({"name": "x", "uri": "https://allowed.example:99999/a.tif"}, "Port out of range"),
+        ({"name": "x", "uri": "http://[::1/a.tif"}, "not a URL or path"),
     ]
     for body, words in cases:
         reply = client.post("/scenes", json=body)
