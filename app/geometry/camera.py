@@ -51,13 +51,21 @@ class Intrinsics:
         return data
 
 
-def _positive(spec: dict[str, Any], name: str) -> float:
-    value = spec.get(name)
+MAX_SIDE = 100_000  # pixels; no camera's frame is wider or taller
+
+
+def _number(spec: dict[str, Any], name: str, default: float | None = None) -> float:
+    value = spec.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise CameraSpecError(f"camera.{name} must be a number")
+    return float(value)
+
+
+def _positive(spec: dict[str, Any], name: str) -> float:
+    value = _number(spec, name)
     if value <= 0:
         raise CameraSpecError(f"camera.{name} must be positive")
-    return float(value)
+    return value
 
 
 def from_spec(spec: dict[str, Any]) -> Intrinsics:
@@ -70,8 +78,10 @@ def from_spec(spec: dict[str, Any]) -> Intrinsics:
     if not isinstance(spec, dict):
         raise CameraSpecError("camera must be a JSON object")
     width, height = _positive(spec, "width"), _positive(spec, "height")
-    if width != int(width) or height != int(height):
-        raise CameraSpecError("camera.width and camera.height must be whole pixels")
+    if width != int(width) or height != int(height) or max(width, height) > MAX_SIDE:
+        raise CameraSpecError(
+            f"camera.width and camera.height must be whole pixels, at most {MAX_SIDE:,}"
+        )
     if "fx" in spec:
         fx = _positive(spec, "fx")
         fy = _positive(spec, "fy") if "fy" in spec else fx
@@ -92,12 +102,6 @@ def from_spec(spec: dict[str, Any]) -> Intrinsics:
         raise CameraSpecError(
             "camera needs one of: fx, hfov_deg, focal_mm + sensor_width_mm, focal35_mm"
         )
-    cx = float(spec.get("cx", width / 2.0))
-    cy = float(spec.get("cy", height / 2.0))
-    distortion = {}
-    for name in DISTORTION_TERMS:
-        value = spec.get(name, 0.0)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise CameraSpecError(f"camera.{name} must be a number")
-        distortion[name] = float(value)
+    cx, cy = _number(spec, "cx", width / 2.0), _number(spec, "cy", height / 2.0)
+    distortion = {name: _number(spec, name, 0.0) for name in DISTORTION_TERMS}
     return Intrinsics(int(width), int(height), fx, fy, cx, cy, **distortion)

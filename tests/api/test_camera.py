@@ -177,6 +177,17 @@ def test_stateless_projection(client: TestClient) -> None:
     sky = {**body, "pose": {**body["pose"], "pitch": 20}, "pixels": [[960, 540]]}
     assert client.post("/project", json=sky).json()["ground"][0]["intersects"] is False
     assert client.post("/project", json={**body, "camera": {"width": 5}}).status_code == 422
+    for change, words in (
+        ({"width": 1e308}, "whole pixels"),
+        ({"cx": "x"}, "camera.cx must be a number"),
+        ({"cy": []}, "camera.cy must be a number"),
+        ({"k1": float("nan")}, "camera.k1 must be a number"),
+    ):
+        payload = json.dumps({**body, "camera": {**CAMERA, **change}})  # NaN as JSON's NaN
+        reply = client.post(
+            "/project", content=payload, headers={"content-type": "application/json"}
+        )
+        assert reply.status_code == 422 and words in reply.json()["detail"], reply.text
 
 
 def test_frame_view_shows_the_scene(client: TestClient, data_dir, nadir_flight: dict) -> None:
