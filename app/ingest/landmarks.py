@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 from shapely import wkb
-from shapely.errors import GEOSException
+from shapely.errors import ShapelyError
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -50,7 +50,7 @@ def parse_geojson_landmarks(data: bytes, default_class: str = "feature") -> list
         properties = dict(feature.get("properties") or {})
         try:
             geometry = shape(feature["geometry"])
-        except (GEOSException, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        except (ShapelyError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
             raise InvalidInput(f"{where}: invalid geometry ({exc})") from None
         if geometry.is_empty:
             raise InvalidInput(f"{where}: empty geometry")
@@ -105,7 +105,7 @@ def parse_osm_landmarks(data: bytes, filename: str) -> list[Landmark]:
             return
         try:
             geometry = wkb.loads(make(), hex=True)
-        except (RuntimeError, GEOSException, osmium.InvalidLocationError):
+        except (RuntimeError, ShapelyError, osmium.InvalidLocationError):
             return  # a way cut at the extract's edge, or a broken area: skipped, as osmium does
         landmarks.append((feature_class, tags.get("name"), geometry, tags))
 

@@ -72,6 +72,7 @@ def test_geojson_import_listing_and_one(client: TestClient) -> None:
             "feature 2",
         ),
         ({"type": "Feature"}, "FeatureCollection"),
+        (collection(feature({"type": "Bogus", "coordinates": [0, 0]})), "feature 1: invalid"),
     ],
 )
 def test_bad_geojson_names_the_feature_and_stores_nothing(
