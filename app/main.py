@@ -13,7 +13,7 @@ from app import __version__
 from app.api import camera, features, flights, health, questions, scenes, tiles
 from app.api.errors import install_error_handlers
 from app.api.responses import JSON
-from app.api.security import ApiKeyGuard
+from app.api.security import ApiKeyGuard, BodyLimit
 from app.api.viewer import mount_viewer
 from app.db.engine import make_async_pool, make_engine, read_only, resolve_database_url
 from app.raster.service import Imagery, configure_gdal
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_viewer(app)
     app.include_router(tiles.router)
 
+    app.add_middleware(BodyLimit, json_mb=settings.max_json_mb, upload_mb=settings.max_upload_mb)
     if settings.api_key is not None:
         app.add_middleware(ApiKeyGuard, api_key=settings.api_key.get_secret_value())
     if settings.cors_origins:

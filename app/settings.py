@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     dataset_cache_size: int = Field(default=64, ge=0, description="Open datasets kept.")
     cache_control: str = "public, max-age=3600"
     max_upload_mb: int = Field(default=1024, ge=1)
+    max_json_mb: int = Field(default=64, ge=1, description="JSON request bodies (parsed whole).")
     max_range_m: float = Field(
         default=5000.0, gt=0, description="Camera rays meeting the ground farther are misses."
     )
