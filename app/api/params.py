@@ -23,15 +23,29 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
         xmin, ymin, xmax, ymax = (float(p) for p in parts)
     except ValueError:
         raise InvalidInput(f"bbox has a value that is not a number: {value!r}") from None
+    return check_bbox(xmin, ymin, xmax, ymax)
+
+
+def check_bbox(
+    xmin: float, ymin: float, xmax: float, ymax: float, *, flat: bool = True, wgs84: bool = True
+) -> tuple[float, float, float, float]:
+    """A bbox's values, checked: finite, ordered (equal edges allowed when `flat`) and, in
+    WGS84, on the globe."""
     if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
         raise InvalidInput("bbox values must be finite")
-    if xmin > xmax or ymin > ymax:
-        raise InvalidInput("bbox must have minx <= maxx and miny <= maxy")
-    if not (
-        -180 <= xmin <= 180 and -180 <= xmax <= 180 and -90 <= ymin <= 90 and -90 <= ymax <= 90
-    ):
-        raise InvalidInput("bbox must be within lon -180..180 and lat -90..90")
+    if (xmin > xmax or ymin > ymax) if flat else (xmin >= xmax or ymin >= ymax):
+        order = "<=" if flat else "<"
+        raise InvalidInput(f"bbox must have minx {order} maxx and miny {order} maxy")
+    if wgs84:
+        check_lonlat(xmin, ymin, "bbox: ")
+        check_lonlat(xmax, ymax, "bbox: ")
     return xmin, ymin, xmax, ymax
+
+
+def check_lonlat(lon: float, lat: float, what: str = "") -> None:
+    """InvalidInput unless lon, lat is a WGS84 position (-180..180, -90..90; NaN is not)."""
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InvalidInput(f"{what}{lon:g},{lat:g} is not a WGS84 lon,lat (-180..180, -90..90)")
 
 
 def parse_datetime(value: str, name: str = "datetime") -> datetime:

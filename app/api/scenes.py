@@ -22,7 +22,14 @@ from rio_tiler.models import ImageData
 from shapely.errors import ShapelyError
 
 from app.api.deps import EngineDep, ReadEngineDep, SettingsDep
-from app.api.params import feature_collection, parse_bbox, parse_datetime, parse_interval
+from app.api.params import (
+    check_bbox,
+    check_lonlat,
+    feature_collection,
+    parse_bbox,
+    parse_datetime,
+    parse_interval,
+)
 from app.api.responses import JSON, GeoJSON
 from app.db import scenes as catalogue
 from app.db.scenes import SceneRef
@@ -523,7 +530,7 @@ def scene_point(
     if not (math.isfinite(lon) and math.isfinite(lat)):
         raise InvalidInput("lon and lat must be finite numbers")
     if coord_crs is None:
-        _check_lonlat(lon, lat)
+        check_lonlat(lon, lat)
     scene = _scene(engine, scene_id)
     reader = imagery.reader(scene, tile_matrix_set("WebMercatorQuad"))
     crs = _crs(coord_crs, "coord_crs") or CRS.from_epsg(4326)
@@ -565,25 +572,6 @@ def scene_preview(
         return reader.preview(max_size=max_size, width=width, height=height, **options.as_kwargs())
 
     return image_reply(request, imagery, settings, [scene], make, _format(fmt), render)
-
-
-def _bbox_values(
-    minx: float, miny: float, maxx: float, maxy: float, coord_crs: str | None = None
-) -> tuple:
-    """A path bbox, checked: finite, ordered and, in WGS84 (no coord_crs), on the globe."""
-    if not all(math.isfinite(value) for value in (minx, miny, maxx, maxy)):
-        raise InvalidInput("bbox values must be finite numbers")
-    if not (minx < maxx and miny < maxy):
-        raise InvalidInput("bbox must have minx < maxx and miny < maxy")
-    if coord_crs is None:
-        _check_lonlat(minx, miny)
-        _check_lonlat(maxx, maxy)
-    return minx, miny, maxx, maxy
-
-
-def _check_lonlat(lon: float, lat: float) -> None:
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise InvalidInput(f"{lon:g},{lat:g} is not a WGS84 lon,lat (-180..180, -90..90)")
 
 
 def _size_tail(tail: str) -> tuple[int, int, str]:
@@ -653,7 +641,7 @@ def scene_bbox(
     return _part_reply(
         request,
         scene_id,
-        _bbox_values(minx, miny, maxx, maxy, coord_crs),
+        check_bbox(minx, miny, maxx, maxy, flat=False, wgs84=coord_crs is None),
         _format(fmt),
         None,
         engine,
@@ -689,7 +677,7 @@ def scene_bbox_sized(
     return _part_reply(
         request,
         scene_id,
-        _bbox_values(minx, miny, maxx, maxy, coord_crs),
+        check_bbox(minx, miny, maxx, maxy, flat=False, wgs84=coord_crs is None),
         fmt,
         (width, height),
         engine,
@@ -716,8 +704,8 @@ def _feature_shape(body: Any) -> dict:
     if polygon.is_empty:
         raise InvalidInput("body: empty polygon")
     minx, miny, maxx, maxy = polygon.bounds
-    _check_lonlat(minx, miny)
-    _check_lonlat(maxx, maxy)
+    check_lonlat(minx, miny)
+    check_lonlat(maxx, maxy)
     return geometry
 
 
@@ -843,7 +831,7 @@ def mosaic_bbox(
 ) -> Response:
     """`{w}x{h}.{format}`: the bbox (WGS84) painted from every scene, newest on top."""
     width, height, fmt = _size_tail(tail)
-    bbox = _bbox_values(minx, miny, maxx, maxy)
+    bbox = check_bbox(minx, miny, maxx, maxy, flat=False)
     target_crs = _crs(dst_crs, "dst_crs")
     kind_filter, interval = _mosaic_filters(kind, datetime_)
     with engine.connect() as conn:
