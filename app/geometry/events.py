@@ -96,7 +96,7 @@ def turns(
         angle = float(rate[start:end].sum())
         if abs(angle) < options.min_turn:
             continue
-        middle = (start + end) // 2 + 1
+        middle = float(ts[(start + end) // 2 + 1])
         events.append(
             {
                 "type": "turn",
@@ -104,16 +104,10 @@ def turns(
                 "angle_deg": round(angle, 1),
                 "t_start": float(ts[start]),
                 "t_end": float(ts[min(end + 1, ts.size - 1)]),
-                "t": float(ts[middle]),
-                "index": middle,
+                "t": middle,
+                "lon": float(np.interp(middle, t, lon)),  # in the flight's coordinates
+                "lat": float(np.interp(middle, t, lat)),
             }
-        )
-    for event in events:  # where it happened, in the flight's coordinates
-        event["t"] = float(event["t"])
-        i = event.pop("index")
-        event["lon"], event["lat"] = (
-            float(np.interp(ts[i], t, lon)),
-            float(np.interp(ts[i], t, lat)),
         )
     return events
 
