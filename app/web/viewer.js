@@ -139,6 +139,7 @@ async function showInstant(t) {
   pending = request;
   const [pose, footprint, visible] = await request;
   if (pending !== request) return; // a later instant was asked for meanwhile
+  state.idle = false; // until MapLibre's next 'idle': this instant drawn
   showVisible(visible.features);
   map.getSource('drone').setData({ type: 'Point', coordinates: [pose.lon, pose.lat] });
   map.getSource('current').setData(footprint || EMPTY);
